@@ -1,0 +1,3 @@
+from kundig.cli import main
+
+main()

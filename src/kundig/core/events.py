@@ -1,0 +1,131 @@
+"""Domain events: facts written in the transaction that caused them, handled after.
+
+A service calls :func:`emit` inside its transaction. After commit the
+``events_dispatch`` task hands each event to the handlers registered with
+:func:`handles`. A handler runs in its own savepoint together with the marker
+row that records it ran, so a retry or a second worker never repeats it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Callable
+
+from django.db import transaction
+from django.utils import timezone
+
+from .models import DomainEvent, HandledEvent
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 10
+BATCH_SIZE = 500
+
+Handler = Callable[[DomainEvent], None]
+_handlers: dict[str, list[tuple[str, Handler]]] = defaultdict(list)
+
+
+def handles(*event_names: str) -> Callable[[Handler], Handler]:
+    """Register the decorated function as a handler of ``event_names``."""
+
+    def register(func: Handler) -> Handler:
+        key = f"{func.__module__}.{func.__qualname__}"
+        for name in event_names:
+            if all(existing != key for existing, _ in _handlers[name]):
+                _handlers[name].append((key, func))
+        return func
+
+    return register
+
+
+def unregister(func: Handler) -> None:
+    key = f"{func.__module__}.{func.__qualname__}"
+    for name in list(_handlers):
+        _handlers[name] = [(k, f) for k, f in _handlers[name] if k != key]
+
+
+def handlers_for(name: str) -> list[tuple[str, Handler]]:
+    return list(_handlers.get(name, ()))
+
+
+def emit(name: str, subject=None, /, *, actor=None, **payload) -> DomainEvent:
+    """Record the event ``name`` about ``subject`` in the current transaction."""
+    event = DomainEvent.objects.create(
+        name=name,
+        subject_type=subject._meta.label_lower if subject is not None else "",
+        subject_id=subject.pk if subject is not None else None,
+        payload=payload,
+        actor=actor if actor is not None and actor.pk else None,
+    )
+    _request_dispatch()
+    return event
+
+
+def _request_dispatch() -> None:
+    # One dispatch job per committed transaction is enough. Django drops the
+    # callbacks of a rolled-back savepoint from run_on_commit, so looking there
+    # (rather than keeping our own flag) stays right when a savepoint fails.
+    connection = transaction.get_connection()
+    if connection.in_atomic_block and any(
+        func is _enqueue_dispatch for _, func, _ in connection.run_on_commit
+    ):
+        return
+    transaction.on_commit(_enqueue_dispatch)
+
+
+def _enqueue_dispatch() -> None:
+    from .tasks import events_dispatch
+
+    events_dispatch.enqueue()
+
+
+def dispatch_pending(*, limit: int | None = None) -> int:
+    """Hand undispatched events to their handlers; return how many were finished."""
+    done = 0
+    while limit is None or done < limit:
+        with transaction.atomic():
+            batch = list(
+                DomainEvent.objects.filter(
+                    dispatched_at__isnull=True, attempts__lt=MAX_ATTEMPTS
+                )
+                .select_for_update(skip_locked=True)
+                .order_by("id")[:BATCH_SIZE]
+            )
+            if not batch:
+                break
+            handled = set(
+                HandledEvent.objects.filter(event__in=batch).values_list(
+                    "event_id", "handler"
+                )
+            )
+            finished = []
+            for event in batch:
+                if _dispatch_one(event, handled):
+                    finished.append(event.pk)
+            DomainEvent.objects.filter(pk__in=finished).update(
+                dispatched_at=timezone.now()
+            )
+            done += len(finished)
+            if len(finished) < len(batch):
+                # Failed events wait for the next run; don't spin on them now.
+                break
+    return done
+
+
+def _dispatch_one(event: DomainEvent, handled: set[tuple[int, str]]) -> bool:
+    ok = True
+    for key, handler in handlers_for(event.name):
+        if (event.pk, key) in handled:
+            continue
+        try:
+            with transaction.atomic():
+                HandledEvent.objects.create(event=event, handler=key)
+                handler(event)
+        except Exception as exc:
+            ok = False
+            logger.exception("Handler %s failed on event %s", key, event.pk)
+            DomainEvent.objects.filter(pk=event.pk).update(
+                attempts=event.attempts + 1, last_error=f"{key}: {exc!r}"[:2000]
+            )
+    return ok
