@@ -1,0 +1,169 @@
+"""Reads of contacts and companies, always through the viewer's visibility."""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch, QuerySet, prefetch_related_objects
+from django.shortcuts import get_object_or_404
+
+from kundig.core.audit import audit_history
+from kundig.core.visibility import visible_q
+
+from . import search as search_backend
+from .models import (
+    Company,
+    Contact,
+    ContactCompany,
+    ContactEmail,
+    ContactPhone,
+    LifecycleChange,
+)
+
+
+def contacts_visible_to(user) -> QuerySet[Contact]:
+    return Contact.objects.filter(visible_q(user))
+
+
+def companies_visible_to(user) -> QuerySet[Company]:
+    return Company.objects.filter(visible_q(user))
+
+
+def contact_get(*, user, pk) -> Contact:
+    """Return the contact ``pk`` if ``user`` may see it; 404 otherwise."""
+    return get_object_or_404(
+        contacts_visible_to(user).select_related("owner", "team"), pk=pk
+    )
+
+
+def company_get(*, user, pk) -> Company:
+    return get_object_or_404(
+        companies_visible_to(user).select_related("owner", "team"), pk=pk
+    )
+
+
+def _contact_row_lookups(user=None) -> list:
+    """Return the prefetches of what a list row shows; see ``contact_list_prefetch``."""
+    company_links = ContactCompany.objects.select_related("company").order_by(
+        "-is_primary", "id"
+    )
+    if user is not None:
+        company_links = company_links.filter(
+            company__in=companies_visible_to(user).values("pk")
+        )
+    return [
+        Prefetch(
+            "emails",
+            queryset=ContactEmail.objects.filter(is_primary=True),
+            to_attr="primary_emails",
+        ),
+        Prefetch(
+            "phones",
+            queryset=ContactPhone.objects.filter(is_primary=True),
+            to_attr="primary_phones",
+        ),
+        Prefetch(
+            "company_links", queryset=company_links, to_attr="visible_company_links"
+        ),
+        "tags",
+    ]
+
+
+def contact_list_prefetch(qs: QuerySet[Contact], *, user=None) -> QuerySet[Contact]:
+    """Add what a list row shows: primary email and phone, main company, tags, owner."""
+    return qs.select_related("owner", "team").prefetch_related(
+        *_contact_row_lookups(user)
+    )
+
+
+def company_list_prefetch(qs: QuerySet[Company]) -> QuerySet[Company]:
+    return qs.select_related("owner", "team").prefetch_related("tags", "addresses")
+
+
+def contact_search(qs: QuerySet, query: str) -> QuerySet:
+    """Narrow ``qs`` to the records matching ``query``, annotated with ``rank``."""
+    return search_backend.search(qs, query)
+
+
+def contact_quick_search(*, user, query: str, limit: int = 8) -> list[Contact]:
+    """Return the best matches for search-as-you-type, with what a list row shows."""
+    qs = contacts_visible_to(user).select_related("owner", "team")
+    rows = search_backend.quick_search(qs, query, limit=limit)
+    prefetch_related_objects(rows, *_contact_row_lookups(user))
+    return rows
+
+
+def company_quick_search(*, user, query: str, limit: int = 5) -> list[Company]:
+    return search_backend.quick_search(companies_visible_to(user), query, limit=limit)
+
+
+def contact_profile(*, user, pk) -> Contact:
+    """Return a contact with everything its profile panel shows."""
+    company_links = ContactCompany.objects.select_related("company").filter(
+        company__in=companies_visible_to(user).values("pk")
+    )
+    return get_object_or_404(
+        contacts_visible_to(user)
+        .select_related("owner", "team", "created_by")
+        .prefetch_related(
+            "emails",
+            "phones",
+            "addresses",
+            "tags",
+            Prefetch(
+                "company_links", queryset=company_links, to_attr="visible_company_links"
+            ),
+        ),
+        pk=pk,
+    )
+
+
+def company_profile(*, user, pk) -> Company:
+    return get_object_or_404(
+        companies_visible_to(user)
+        .select_related("owner", "team", "created_by")
+        .prefetch_related("addresses", "tags"),
+        pk=pk,
+    )
+
+
+def company_contacts(*, user, company: Company) -> QuerySet[Contact]:
+    """Return the contacts of ``company`` that ``user`` may see, with their roles."""
+    return (
+        contacts_visible_to(user)
+        .filter(company_links__company=company)
+        .prefetch_related(
+            Prefetch(
+                "emails",
+                queryset=ContactEmail.objects.filter(is_primary=True),
+                to_attr="primary_emails",
+            ),
+            Prefetch(
+                "phones",
+                queryset=ContactPhone.objects.filter(is_primary=True),
+                to_attr="primary_phones",
+            ),
+            Prefetch(
+                "company_links",
+                queryset=ContactCompany.objects.filter(company=company),
+                to_attr="links_here",
+            ),
+        )
+        .order_by("sort_name", "id")
+    )
+
+
+def contact_ids_of_company(*, user, company: Company) -> QuerySet:
+    return contacts_visible_to(user).filter(company_links__company=company).values("pk")
+
+
+def contact_stage_history(
+    *, contact: Contact, limit: int = 50
+) -> list[LifecycleChange]:
+    return list(
+        contact.stage_changes.select_related("actor").order_by("-changed_at", "-id")[
+            :limit
+        ]
+    )
+
+
+def record_history(record, *, limit: int = 100):
+    return audit_history(record, limit=limit)
