@@ -1,0 +1,1 @@
+"""Realistic German CRM data: pools, row factories and fast writers (seed, demo)."""

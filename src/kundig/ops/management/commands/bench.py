@@ -1,0 +1,178 @@
+"""``kundig bench``: p50 and p95 server times of the pages and API calls that matter."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError, no_translations
+from django.db import DatabaseError
+
+from kundig.ops.bench import database
+from kundig.ops.bench.suite import benchmark, scenarios_named
+
+
+def _count(value: str) -> int:
+    """Parse a count; 1_000_000 and 1,000,000 are fine."""
+    number = int(value.replace("_", "").replace(",", ""))
+    if number < 0:
+        raise ValueError(value)
+    return number
+
+
+class Command(BaseCommand):
+    help = (
+        "Measure p50/p95 server times of the contact list, search-as-you-type, "
+        "the 360° page and the API for an admin and a sales rep, on a PostgreSQL "
+        f"database of its own ({database.URL_VARIABLE}, default "
+        f"{database.DEFAULT_URL}). Creates, migrates and seeds it when it holds "
+        "fewer contacts than asked for; later runs reuse it."
+    )
+    requires_system_checks = []  # the checks would connect to the wrong database
+
+    def add_arguments(self, parser):
+        add = parser.add_argument
+        add("--contacts", type=_count, default=1_000_000, help="Default: 1,000,000.")
+        add("--companies", type=_count, default=10_000, help="Default: 10,000.")
+        add(
+            "--activities",
+            type=_count,
+            default=10_000_000,
+            help="Timeline entries; default: 10,000,000.",
+        )
+        add(
+            "--requests",
+            type=_count,
+            default=200,
+            help="Timed requests per endpoint and persona; default: 200.",
+        )
+        add("--warmup", type=_count, default=20, help="Untimed requests first; 20.")
+        add(
+            "--only",
+            help="Comma-separated endpoints: list, list-filtered, search, 360, "
+            "api-list, api-list-later, api-detail.",
+        )
+        add(
+            "--database-url",
+            help=f"Instead of {database.URL_VARIABLE}.",
+        )
+        add(
+            "--no-seed",
+            action="store_false",
+            dest="seed_data",
+            help="Use the database as it is, however many contacts it holds.",
+        )
+        add(
+            "--cold",
+            action="store_true",
+            help="Do not read the database into memory first.",
+        )
+        add("--seed", type=int, default=1, help="Random seed of the requests; 1.")
+        add(
+            "--output",
+            type=Path,
+            help="Markdown report; default: var/bench/latest.md in the data directory.",
+        )
+
+    @no_translations
+    def handle(self, *args, **options):
+        if options["requests"] < 1:
+            raise CommandError("--requests must be at least 1.")
+        only = [k.strip() for k in (options["only"] or "").split(",") if k.strip()]
+        try:
+            scenarios_named(only)
+            config = database.parse_url(database.bench_url(options["database_url"]))
+        except (ValueError, ImproperlyConfigured) as exc:
+            raise CommandError(str(exc)) from None
+        if settings.DEBUG:
+            self.stderr.write(
+                "KUNDIG_DEBUG is on: Django keeps every query in memory, so the "
+                "times are not those of production."
+            )
+        target = database.describe_target(config)
+        database.use_database(config)
+        try:
+            cache = self._prepare(target, options)
+        except DatabaseError as exc:
+            raise CommandError(
+                f"Cannot use the benchmark database {target}: {exc}".strip()
+                + f"\nStart PostgreSQL or point {database.URL_VARIABLE} at one."
+            ) from None
+        try:
+            outcome = benchmark(
+                requests=options["requests"],
+                warmup=options["warmup"],
+                seed=options["seed"],
+                only=only or None,
+                extra_info=[("Cache", cache)],
+                write=self.stdout.write,
+            )
+        except LookupError as exc:
+            raise CommandError(str(exc)) from None
+        self.stdout.write("")
+        self.stdout.write(outcome.text)
+        if options["verbosity"] >= 2:
+            for result in outcome.results:
+                self.stdout.write(
+                    f"\nSlowest: {result.scenario.label}, {result.persona.label}"
+                )
+                for ms, request in result.slowest():
+                    self.stdout.write(f"  {ms:8.1f} ms  {request}")
+        output = options["output"] or settings.DATA_DIR / "bench" / "latest.md"
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(outcome.markdown, encoding="utf-8")
+        self.stdout.write(f"\nWritten to {output}.")
+        if outcome.errors:
+            for error in outcome.errors[:20]:
+                self.stderr.write(error)
+            raise CommandError(f"{len(outcome.errors)} requests failed.")
+
+    def _prepare(self, target: str, options) -> str:
+        """Create, migrate, seed, vacuum and prewarm; return the state of the cache."""
+        if database.create_if_missing():
+            self.stdout.write(f"Created the database {target}.")
+        pending = database.pending_migrations()
+        if pending:
+            self.stdout.write(f"Applying {pending} migrations to {target} …")
+            call_command("migrate", interactive=False, verbosity=0)
+        have = database.sizes()
+        want = database.Sizes(
+            options["contacts"], options["companies"], options["activities"]
+        )
+        load = database.missing(have, want) if options["seed_data"] else None
+        if load is None:
+            self.stdout.write(f"Benchmark database {target}: {have}.")
+        else:
+            self._seed(target, have, load)
+        if load is not None or database.never_vacuumed():
+            self.stdout.write("VACUUM (ANALYZE), as autovacuum would …")
+            database.vacuum()
+        if options["cold"]:
+            return "cold: the run starts with whatever the OS cache holds (--cold)"
+        self.stdout.write("Reading tables and indexes into memory (pg_prewarm) …")
+        problem = database.prewarm()
+        if problem:
+            self.stderr.write(f"Could not prewarm, measuring cold: {problem}")
+            return f"not prewarmed ({problem})"
+        return "warm: tables and indexes read into the OS cache first (pg_prewarm)"
+
+    def _seed(self, target, have, load) -> None:
+        minutes, gigabytes = database.seeding_estimate(load)
+        took = "under a minute" if minutes < 1 else f"about {minutes:.0f} minutes"
+        disk = f"{gigabytes:.1f} GB" if gigabytes >= 1 else f"{gigabytes * 1000:.0f} MB"
+        self.stdout.write(
+            f"Benchmark database {target} holds {have}.\n"
+            f"Seeding {load}: {took} and {disk} of disk on 2 cores "
+            f"(the full 1M contacts and 10M entries: ~13 minutes, ~6 GB). "
+            f"Later runs reuse the data."
+        )
+        call_command(
+            "seed",
+            contacts=load.contacts,
+            companies=load.companies,
+            activities=load.activities,
+            stdout=self.stdout,
+            stderr=self.stderr,
+        )

@@ -1,0 +1,106 @@
+"""The benchmark's machinery on a tiny seeded database: it asks, times and tabulates."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from kundig.ops.bench import database
+from kundig.ops.bench.runner import percentile
+from kundig.ops.bench.scenarios import (
+    SCENARIOS,
+    as_typed,
+    phone_as_typed,
+    typo,
+    umlaut_variant,
+)
+from kundig.ops.bench.suite import benchmark, scenarios_named
+from kundig.ops.fakedata.seeder import SeedOptions, seed
+
+TINY = SeedOptions(
+    contacts=60, companies=6, activities=300, users=8, seed=7, batch_size=50
+)
+
+
+@pytest.fixture
+def tiny(db):
+    return seed(TINY, write=lambda _line: None)
+
+
+def test_it_times_every_endpoint_for_both_personas_and_prints_the_table(tiny):
+    lines: list[str] = []
+
+    outcome = benchmark(requests=3, warmup=1, seed=3, write=lines.append)
+
+    assert outcome.errors == []
+    table = outcome.text.splitlines()
+    header = next(line for line in table if line.startswith("Endpoint"))
+    assert all(column in header for column in ("p50 ms", "p95 ms", "max ms"))
+    for scenario in SCENARIOS:
+        for persona in ("admin (sees all)", "sales, team "):
+            assert any(
+                line.startswith(scenario.label) and persona in line for line in table
+            ), (scenario.label, persona)
+    assert "p95 < 50 ms:" in outcome.text
+    assert all(result.count == 3 for result in outcome.results)
+    assert all(result.mean_queries > 0 for result in outcome.results)
+    assert "| Endpoint | Persona |" in outcome.markdown
+    assert any("Data: 60 contacts" in line for line in table)
+
+
+def test_only_runs_the_endpoints_asked_for(tiny):
+    outcome = benchmark(
+        requests=2, warmup=0, only=["search", "360"], write=lambda _line: None
+    )
+
+    assert {r.scenario.key for r in outcome.results} == {"search", "360"}
+
+
+def test_an_unknown_endpoint_is_refused():
+    with pytest.raises(ValueError, match="Unknown endpoint nope"):
+        scenarios_named(["search", "nope"])
+
+
+def test_the_database_is_seeded_only_when_it_has_too_few_contacts():
+    want = database.Sizes(1000, 10, 5000)
+
+    assert database.missing(database.Sizes(1000, 0, 0), want) is None
+    assert database.missing(database.Sizes(400, 20, 1000), want) == database.Sizes(
+        600, 0, 4000
+    )
+
+
+def test_the_full_size_takes_about_13_minutes_and_6_gb():
+    minutes, gigabytes = database.seeding_estimate(
+        database.Sizes(1_000_000, 10_000, 10_000_000)
+    )
+
+    assert round(minutes) == 13
+    assert 5 < gigabytes < 7
+
+
+def test_only_postgresql_urls_are_accepted():
+    from django.core.exceptions import ImproperlyConfigured
+
+    assert database.parse_url(database.DEFAULT_URL)["NAME"] == "kundig_bench"
+    with pytest.raises(ImproperlyConfigured, match="PostgreSQL"):
+        database.parse_url("sqlite:///tmp/bench.sqlite3")
+
+
+def test_percentiles_are_by_nearest_rank():
+    values = [float(v) for v in range(1, 101)]
+
+    assert percentile(values, 0.50) == 50
+    assert percentile(values, 0.95) == 95
+    assert percentile([7.0], 0.95) == 7
+
+
+def test_search_strings_look_typed_by_people():
+    rng = random.Random(1)
+
+    assert umlaut_variant("Müller", random.Random(0)) in {"mueller", "muller"}
+    assert typo("Schmidt", rng) != "Schmidt"
+    assert typo("Schmidt", rng)[0] == "S"
+    assert "Müller".startswith(as_typed("Müller", rng))
+    assert phone_as_typed("+4915123456789", rng).startswith("0151 ")
