@@ -14,6 +14,8 @@ class Kind(models.TextChoices):
     ORDER = "order", _("Order")
     SHIPMENT = "shipment", _("Shipment")
     RETURN = "return", _("Return")
+    REVOCATION = "revocation", _("Revocation")
+    REFUND = "refund", _("Refund")
     TICKET = "ticket", _("Ticket")
     SURVEY = "survey", _("Survey")
     CAMPAIGN = "campaign", _("Campaign")
@@ -53,6 +55,8 @@ DEFAULT_CHANNEL = {
     Kind.ORDER: Channel.SHOP,
     Kind.SHIPMENT: Channel.SHOP,
     Kind.RETURN: Channel.SHOP,
+    Kind.REVOCATION: Channel.SHOP,
+    Kind.REFUND: Channel.SHOP,
     Kind.TICKET: Channel.EMAIL,
     Kind.SURVEY: Channel.EMAIL,
     Kind.CAMPAIGN: Channel.EMAIL,
@@ -74,7 +78,8 @@ KIND_ICONS = {
     Kind.MEETING: "users", Kind.CHAT: "message", Kind.LETTER: "mailbox",
     Kind.SOCIAL: "brand-hipchat", Kind.TASK_COMPLETED: "checkbox",
     Kind.ORDER: "shopping-cart", Kind.SHIPMENT: "truck",
-    Kind.RETURN: "arrow-back-up", Kind.TICKET: "lifebuoy", Kind.SURVEY: "star",
+    Kind.RETURN: "arrow-back-up", Kind.REVOCATION: "file-x",
+    Kind.REFUND: "cash-banknote", Kind.TICKET: "lifebuoy", Kind.SURVEY: "star",
     Kind.CAMPAIGN: "speakerphone",
 }  # fmt: skip
 

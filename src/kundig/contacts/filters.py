@@ -7,7 +7,17 @@ import datetime as dt
 import django_filters
 from django import forms
 from django.core.validators import RegexValidator
-from django.db.models import Case, Exists, IntegerField, OuterRef, QuerySet, Value, When
+from django.db.models import (
+    Case,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -36,6 +46,13 @@ CONTACT_SORTS = {
     # Along the lifecycle (lead before customer), not alphabetically.
     "stage": ("stage_order", "sort_name", "id"),
     "-stage": ("-stage_order", "sort_name", "id"),
+    # Customers without orders last: NULLs sort after any figure.
+    "-revenue": (F("figures__revenue").desc(nulls_last=True), "sort_name", "id"),
+    "-last_order": (
+        F("figures__last_order_at").desc(nulls_last=True),
+        "sort_name",
+        "id",
+    ),
 }
 COMPANY_SORTS = {
     "name": ("name", "id"),
@@ -54,6 +71,8 @@ SORT_LABELS = {
     "-updated": _("Recently changed"),
     "stage": _("Lifecycle stage"),
     "-stage": _("Lifecycle stage, reversed"),
+    "-revenue": _("Highest revenue first"),
+    "-last_order": _("Most recent order first"),
 }
 
 
@@ -156,7 +175,7 @@ class _BaseFilter(django_filters.FilterSet):
             needed = {
                 key.lstrip("-"): self.SORT_ANNOTATIONS[key.lstrip("-")]
                 for key in order
-                if key.lstrip("-") in self.SORT_ANNOTATIONS
+                if isinstance(key, str) and key.lstrip("-") in self.SORT_ANNOTATIONS
             }
             return qs.annotate(**needed).order_by(*order)
         if (
@@ -186,9 +205,39 @@ class ContactFilter(_BaseFilter):
     company = django_filters.NumberFilter(
         field_name="company_links__company", label=_("Company")
     )
+    orders_min = django_filters.NumberFilter(
+        field_name="figures__orders_count",
+        lookup_expr="gte",
+        label=_("Orders at least"),
+        min_value=0,
+    )
+    orders_max = django_filters.NumberFilter(
+        method="filter_orders_max", label=_("Orders at most"), min_value=0
+    )
+    revenue_min = django_filters.NumberFilter(
+        field_name="figures__revenue",
+        lookup_expr="gte",
+        label=_("Revenue at least"),
+        min_value=0,
+    )
+    no_order_days = django_filters.NumberFilter(
+        method="filter_no_order_days",
+        label=_("No order for days"),
+        min_value=1,
+        max_value=36500,
+        help_text=_("Customers whose last order is at least this many days ago."),
+    )
 
     SORTS = CONTACT_SORTS
     SORT_ANNOTATIONS = {"stage_order": STAGE_ORDER}
+
+    def filter_orders_max(self, qs: QuerySet, name: str, value) -> QuerySet:
+        # Contacts without figures have ordered nothing, so they count as 0.
+        return qs.filter(Q(figures__isnull=True) | Q(figures__orders_count__lte=value))
+
+    def filter_no_order_days(self, qs: QuerySet, name: str, value) -> QuerySet:
+        cutoff = timezone.now() - dt.timedelta(days=int(value))
+        return qs.filter(figures__last_order_at__lt=cutoff)
 
     def order_for(self, sort: str) -> tuple[str, ...]:
         # Within one stage, its order is the name's; and the stage index
@@ -210,6 +259,10 @@ class ContactFilter(_BaseFilter):
             "created_after",
             "created_before",
             "company",
+            "orders_min",
+            "orders_max",
+            "revenue_min",
+            "no_order_days",
             "sort",
         ]
 

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -423,3 +425,53 @@ class LifecycleChange(models.Model):
 
 # Import jobs live in their own package; importing them here registers them.
 from .importing.models import ImportJob, ImportRowError  # noqa: E402, F401
+
+
+class ContactFigures(models.Model):
+    """A customer's purchase figures, kept current by whoever records orders.
+
+    Lives here, not in commerce, so that the contact list can filter and sort
+    on it like on any contact field; commerce writes it through
+    :func:`kundig.contacts.services.contact_figures_set` (ADR 0014).
+    """
+
+    contact = models.OneToOneField(
+        Contact, on_delete=models.CASCADE, primary_key=True, related_name="figures"
+    )
+    first_order_at = models.DateTimeField(_("first order"), null=True, blank=True)
+    last_order_at = models.DateTimeField(_("last order"), null=True, blank=True)
+    orders_count = models.PositiveIntegerField(_("orders"), default=0)
+    revenue = models.DecimalField(
+        _("revenue"), max_digits=14, decimal_places=2, default=Decimal("0")
+    )
+    average_order_value = models.DecimalField(
+        _("average order value"), max_digits=14, decimal_places=2, default=Decimal("0")
+    )
+    currency = models.CharField(_("currency"), max_length=3, default="EUR")
+    returns_count = models.PositiveIntegerField(_("returns"), default=0)
+    returns_rate = models.DecimalField(
+        _("returns rate"),
+        max_digits=6,
+        decimal_places=4,
+        default=Decimal("0"),
+        help_text=_("Share of the orders with a return, 0 to 1."),
+    )
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("customer figures")
+        verbose_name_plural = _("customer figures")
+        indexes = [
+            models.Index(fields=["last_order_at"], name="contacts_fig_last_order_idx"),
+            models.Index(fields=["revenue"], name="contacts_fig_revenue_idx"),
+            models.Index(fields=["orders_count"], name="contacts_fig_orders_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contact_id}: {self.orders_count} / {self.revenue}"
+
+    @property
+    def days_since_last_order(self) -> int | None:
+        if self.last_order_at is None:
+            return None
+        return (timezone.now() - self.last_order_at).days

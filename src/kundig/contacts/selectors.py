@@ -102,7 +102,7 @@ def contact_profile(*, user, pk) -> Contact:
     )
     return get_object_or_404(
         contacts_visible_to(user)
-        .select_related("owner", "team", "created_by")
+        .select_related("owner", "team", "created_by", "figures")
         .prefetch_related(
             "emails",
             "phones",
@@ -167,3 +167,39 @@ def contact_stage_history(
 
 def record_history(record, *, limit: int = 100):
     return audit_history(record, limit=limit)
+
+
+# --- Identity lookups for incoming records (no viewer: the system matches) ------------
+
+
+def contact_by_email(email: str) -> Contact | None:
+    """The contact with this email address (stored lower-case), oldest first."""
+    link = (
+        ContactEmail.objects.filter(email=email.strip().lower())
+        .order_by("contact_id")
+        .select_related("contact")
+        .first()
+    )
+    return link.contact if link else None
+
+
+def contact_by_name_and_postcode(
+    *, first_name: str, last_name: str, postcode: str
+) -> Contact | None:
+    """The contact with this name and an address at this postcode, if exactly one."""
+    if not (first_name and last_name and postcode):
+        return None
+    found = list(
+        Contact.objects.filter(
+            first_name__iexact=first_name.strip(),
+            last_name__iexact=last_name.strip(),
+            addresses__postcode=postcode.strip(),
+        )
+        .distinct()
+        .order_by("id")[:2]
+    )
+    return found[0] if len(found) == 1 else None
+
+
+def contact_by_id(pk: int) -> Contact | None:
+    return Contact.objects.filter(pk=pk).select_related("owner", "team").first()

@@ -11,7 +11,7 @@ from kundig.contacts import services as contact_services
 from kundig.core.choices import CustomFieldEntity
 from kundig.core.customfields import display_value
 
-from .. import selectors
+from .. import panels, selectors
 from ..choices import Channel, Kind
 from ..forms import LogEntryForm, QuickTaskForm
 
@@ -73,6 +73,7 @@ def contact_detail(request, pk: int):
         "task_form": QuickTaskForm(),
         "timeline_url": "activity:contact_timeline",
         "subject": contact,
+        "panels": panels.render_panels("contact", request, contact),
         **_timeline_context(entries, cursor, kinds=[], channels=[]),
     }
     return render(request, "activity/contact_detail.html", context)
@@ -97,6 +98,7 @@ def company_detail(request, pk: int):
         "task_form": QuickTaskForm(),
         "timeline_url": "activity:company_timeline",
         "subject": company,
+        "panels": panels.render_panels("company", request, company),
         **_timeline_context(entries, cursor, kinds=[], channels=[]),
     }
     return render(request, "activity/company_detail.html", context)

@@ -9,10 +9,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db.models import prefetch_related_objects
+from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
 from kundig.core.choices import CustomFieldEntity
@@ -52,6 +54,14 @@ from .common import (
     visible_custom,
     web_url,
 )
+
+# Pages are cut by the sort key's values, so only sorts on non-null columns.
+API_SORTS = {
+    key: order
+    for key, order in CONTACT_SORTS.items()
+    if all(isinstance(part, str) for part in order)
+}
+
 
 # --- Schemas --------------------------------------------------------------------------
 
@@ -204,8 +214,15 @@ class ContactListParams(ListParams):
     company: RecordId | None = Field(None, description="Contacts of this company id.")
     sort: str | None = Field(
         None,
-        description="Order of the results, by id if left out: "
-        + ", ".join(CONTACT_SORTS),
+        description="Order of the results, by id if left out: " + ", ".join(API_SORTS),
+    )
+    orders_min: int | None = Field(None, ge=0, description="At least this many orders.")
+    orders_max: int | None = Field(None, ge=0, description="At most this many orders.")
+    revenue_min: Decimal | None = Field(
+        None, ge=0, description="Revenue at least this much."
+    )
+    no_order_days: int | None = Field(
+        None, ge=1, description="Last order at least this many days ago."
     )
 
 
@@ -437,7 +454,11 @@ def list_contacts(request, params: Query[ContactListParams]):
         ContactFilter, request, selectors.contacts_visible_to(user)
     )
     sort = filterset.form.cleaned_data.get("sort")
-    order = CONTACT_SORTS[sort] if sort else ("id",)
+    if sort and sort not in API_SORTS:
+        raise ValidationError(
+            {"sort": [_("Use one of: %(sorts)s.") % {"sorts": ", ".join(API_SORTS)}]}
+        )
+    order = API_SORTS[sort] if sort else ("id",)
     rows, next_cursor = keyset_page(
         selectors.contact_list_prefetch(filterset.qs, user=user),
         order=order,

@@ -16,6 +16,7 @@ from .bulk import (
 )
 from .companies import company_create, company_delete, company_update
 from .contacts import contact_create, contact_delete, contact_set_stage, contact_update
+from .figures import contact_figures_set
 from .inputs import (
     COMPANY_FIELDS,
     CONTACT_FIELDS,
@@ -47,6 +48,7 @@ __all__ = [
     "company_update",
     "contact_create",
     "contact_delete",
+    "contact_figures_set",
     "contact_search_key",
     "contact_set_stage",
     "contact_snapshot",
