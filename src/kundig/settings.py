@@ -159,6 +159,8 @@ INSTALLED_APPS = [
     "kundig.core",
     "kundig.contacts",
     "kundig.activity",
+    "kundig.commerce",
+    "kundig.integrations",
     "kundig.api",
     "kundig.ops",
 ]
@@ -283,6 +285,13 @@ TASKS = {
 }
 KUNDIG_SCHEDULER_TICK = env_int("KUNDIG_SCHEDULER_TICK", 15, minimum=1)
 # Larger bulk actions and exports run as background jobs (ADR 13).
+# Commerce: the currency revenue is summed in, when a buyer becomes a regular
+# customer, and whether a buyer without a known ID or email is matched to a
+# contact with the same name and postcode.
+KUNDIG_CURRENCY = env_str("KUNDIG_CURRENCY", "EUR").upper()
+KUNDIG_REGULAR_CUSTOMER_ORDERS = env_int("KUNDIG_REGULAR_CUSTOMER_ORDERS", 3, minimum=2)
+KUNDIG_MATCH_NAME_POSTCODE = env_bool("KUNDIG_MATCH_NAME_POSTCODE", True)
+
 KUNDIG_BULK_SYNC_LIMIT = env_int("KUNDIG_BULK_SYNC_LIMIT", 500, minimum=1)
 KUNDIG_EXPORT_SYNC_LIMIT = env_int("KUNDIG_EXPORT_SYNC_LIMIT", 5000, minimum=1)
 

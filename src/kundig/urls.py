@@ -12,6 +12,8 @@ urlpatterns = [
     path("", include("kundig.activity.urls")),
     path("", include("kundig.contacts.urls")),
     path("", include("kundig.core.urls")),
+    path("", include("kundig.commerce.urls")),
+    path("", include("kundig.integrations.urls")),
     path("accounts/", include("allauth.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),

@@ -1,0 +1,1 @@
+"""Shop data: products, orders, shipments, returns, revocations and refunds."""

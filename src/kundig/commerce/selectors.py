@@ -1,0 +1,74 @@
+"""Reads of shop data, always through the viewer's visibility of the customer."""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch, QuerySet
+from django.shortcuts import get_object_or_404
+
+from kundig.contacts import selectors as contact_selectors
+
+from .choices import ReturnStatus, RevocationStatus
+from .models import Order, Return, Revocation, Shipment
+
+
+def orders_visible_to(user) -> QuerySet[Order]:
+    return Order.objects.filter(contact__in=contact_selectors.contacts_visible_to(user))
+
+
+def order_get(*, user, pk: int) -> Order:
+    """The order ``pk`` with all it has, if ``user`` may see its customer; else 404."""
+    return get_object_or_404(
+        orders_visible_to(user)
+        .select_related("contact", "identity_match")
+        .prefetch_related(
+            "lines",
+            "status_changes",
+            "shipments",
+            Prefetch("returns", queryset=Return.objects.prefetch_related("lines")),
+            "revocations",
+            "refunds",
+        ),
+        pk=pk,
+    )
+
+
+def order_by_external_id(*, source: str, external_id: str) -> Order | None:
+    return Order.objects.filter(source=source, external_id=external_id).first()
+
+
+def contact_commerce_summary(*, contact, recent: int = 5) -> dict:
+    """What the 360° page shows of a customer's orders: four small queries."""
+    orders = list(
+        Order.objects.filter(contact=contact).order_by("-placed_at", "-id")[:recent]
+    )
+    open_returns = list(
+        Return.objects.filter(order__contact=contact)
+        .exclude(
+            status__in=[
+                ReturnStatus.REFUNDED,
+                ReturnStatus.EXCHANGED,
+                ReturnStatus.REJECTED,
+            ]
+        )
+        .select_related("order")
+        .order_by("-announced_at")[:10]
+    )
+    open_revocations = list(
+        Revocation.objects.filter(order__contact=contact)
+        .exclude(status__in=[RevocationStatus.REFUNDED, RevocationStatus.REJECTED])
+        .select_related("order")
+        .order_by("-received_on")[:10]
+    )
+    late = list(
+        Shipment.objects.filter(
+            order__contact=contact, late_since__isnull=False, delivered_at__isnull=True
+        )
+        .select_related("order")
+        .order_by("-late_since")[:10]
+    )
+    return {
+        "orders": orders,
+        "open_returns": open_returns,
+        "open_revocations": open_revocations,
+        "late_shipments": late,
+    }

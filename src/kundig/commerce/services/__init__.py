@@ -1,0 +1,50 @@
+"""Writes of shop data. Every way in (API, webhooks, sync, import) calls these.
+
+Each validates first and raises one ``ValidationError`` whose keys name the
+fields (``lines.2.quantity``, ``buyer.email``), then writes in one
+transaction: the record, its timeline entries, the domain events, and the
+customer's figures and lifecycle stage.
+"""
+
+from .fulfilment import (
+    refund_record,
+    return_record,
+    revocation_record,
+    shipment_record,
+    shipments_flag_late,
+)
+from .identity import buyer_match
+from .inputs import (
+    BuyerData,
+    LineData,
+    OrderData,
+    ProductData,
+    RefundData,
+    ReturnData,
+    ReturnLineData,
+    RevocationData,
+    ShipmentData,
+)
+from .orders import OrderResult, order_record
+from .products import product_record
+
+__all__ = [
+    "BuyerData",
+    "LineData",
+    "OrderData",
+    "OrderResult",
+    "ProductData",
+    "RefundData",
+    "ReturnData",
+    "ReturnLineData",
+    "RevocationData",
+    "ShipmentData",
+    "buyer_match",
+    "order_record",
+    "product_record",
+    "refund_record",
+    "return_record",
+    "revocation_record",
+    "shipment_record",
+    "shipments_flag_late",
+]

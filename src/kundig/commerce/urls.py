@@ -1,0 +1,9 @@
+from django.urls import path
+
+from . import views
+
+app_name = "commerce"
+
+urlpatterns = [
+    path("orders/<int:pk>/", views.order_detail, name="order_detail"),
+]
