@@ -36,6 +36,9 @@ Administer
                         create an API token; it is printed once, on the last line
   token list [--user EMAIL]
   token revoke PREFIX
+  shop add --platform shopware|shopify|woocommerce --name NAME [--secret S]
+                        connect a shop; prints its webhook URL and signing secret
+  shop list             the connected shops and their webhook URLs
 
 More
   kundig <command> --help   options of one command

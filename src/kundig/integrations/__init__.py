@@ -1,0 +1,1 @@
+"""Outside systems: shops (Shopware 6, Shopify, WooCommerce), one folder each."""

@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django_tasks import task
+
+from kundig.core import scheduler
+
+
+@task()
+def delivery_process_task(delivery_id: int) -> str:
+    """Map and record one shop webhook."""
+    from .services import delivery_process
+
+    return delivery_process(delivery_id)
+
+
+@task()
+def deliveries_sweep() -> int:
+    """Process webhooks whose task was lost, and deferred ones that are due."""
+    from .services import deliveries_process_due
+
+    return deliveries_process_due()
+
+
+scheduler.every(
+    timedelta(minutes=1),
+    "integrations.deliveries_sweep",
+    "kundig.integrations.tasks.deliveries_sweep",
+)
