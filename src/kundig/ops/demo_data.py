@@ -14,7 +14,9 @@ on PostgreSQL), so two processes starting the demo at once load it once.
 Records are written in bulk, as the seed command does, keeping the
 services' invariants (search keys, one primary email and phone, lifecycle
 history, custom field values in their stored form). No domain events are
-written: the demo's worker should not run playbooks on sample data. Task
+written: the demo's worker should not run playbooks on sample data. The
+order history (``demo_orders``) goes through the commerce services; its
+events are marked as handled for the same reason. Task
 reminders that lie in the past are marked as sent, so no reminder email
 goes out when the worker starts.
 """
@@ -91,6 +93,7 @@ def load_demo_data(
     companies: int = 300,
     activities: int = 20_000,
     tasks_per_user: int = 12,
+    order_customers: int = 80,
     seed: int = 2026,
 ) -> DemoInfo:
     """Load the demo data unless it is there; ``created`` tells which happened."""
@@ -115,7 +118,10 @@ def load_demo_data(
             tasks_per_user=tasks_per_user,
         )
         info.counts = loader.run(
-            contacts=contacts, companies=companies, activities=activities
+            contacts=contacts,
+            companies=companies,
+            activities=activities,
+            order_customers=order_customers,
         )
     info.created = True
     info.seconds = time.monotonic() - started
@@ -132,7 +138,9 @@ class _DemoLoader:
         self.writer = writer_for(connection, index_mode="keep", log=write)
         self.counts: dict[str, int] = {}
 
-    def run(self, *, contacts: int, companies: int, activities: int) -> dict:
+    def run(
+        self, *, contacts: int, companies: int, activities: int, order_customers: int
+    ) -> dict:
         self.users = self.create_users()
         self.owners = [Owner(u.pk, u.team_id, u.role) for u in self.users.values()]
         self.tag_ids = seed_tags()
@@ -157,7 +165,23 @@ class _DemoLoader:
         completions = self.create_tasks()
         self.create_timeline(activities, completions)
         self.writer.analyze(list(tables.ALL))
+        self.create_orders(order_customers)
         return self.counts
+
+    def create_orders(self, customers: int) -> None:
+        """The shop's order history, through the commerce services (slower, real)."""
+        from kundig.core.models import DomainEvent
+
+        from .demo_orders import load_demo_orders
+
+        started = timezone.now()
+        orders = load_demo_orders(rng=self.rng, write=self.write, customers=customers)
+        for key, value in orders.items():
+            self.counts[key] = value
+        # As with the rest of the demo data: no playbook runs on sample history.
+        DomainEvent.objects.filter(occurred_at__gte=started).update(
+            dispatched_at=timezone.now()
+        )
 
     def _write(self, rows: Rows) -> None:
         self.writer.write_rows(rows)

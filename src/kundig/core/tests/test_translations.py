@@ -214,6 +214,7 @@ def test_the_start_page_speaks_german_and_english(admin, client_for):
         "Firmen",
         "Aufgaben",
         "Import",
+        "Shop-Webhooks",
         "Einstellungen",
     ]
     assert "Meine Aufgaben" in page
@@ -227,6 +228,7 @@ def test_the_start_page_speaks_german_and_english(admin, client_for):
         "Companies",
         "Tasks",
         "Import",
+        "Shop webhooks",
         "Settings",
     ]
     assert "My tasks" in page

@@ -29,7 +29,13 @@ Address = apps.get_model("contacts", "Address")
 TimelineEntry = apps.get_model("activity", "TimelineEntry")
 Task = apps.get_model("activity", "Task")
 
-SIZES = {"contacts": 300, "companies": 30, "activities": 3000, "tasks_per_user": 6}
+SIZES = {
+    "contacts": 300,
+    "companies": 30,
+    "activities": 3000,
+    "tasks_per_user": 6,
+    "order_customers": 8,
+}
 TABLES = [User, Tag, CustomFieldDefinition, Contact, Company, Address,
           LifecycleChange, TimelineEntry, Task, AuditEntry]  # fmt: skip
 
@@ -66,8 +72,14 @@ def test_it_loads_the_demo_once(demo):
 def test_it_creates_what_it_reports(demo):
     assert Contact.objects.count() == 300 == demo.counts["contact"]
     assert Company.objects.count() == 30
-    assert TimelineEntry.objects.count() == 3000
+    shop = TimelineEntry.objects.filter(source_type="commerce.order")
+    assert TimelineEntry.objects.exclude(source_type="commerce.order").count() == 3000
     assert User.objects.count() == 9
+    # and the order history of eight customers, through the commerce services
+    orders = apps.get_model("commerce", "Order").objects
+    assert orders.count() == demo.counts["orders"] >= 8
+    assert orders.values("contact").distinct().count() == 8
+    assert shop.filter(kind="order").count() >= demo.counts["orders"]
 
 
 def test_the_demo_admin_can_log_in(demo):
@@ -189,7 +201,12 @@ def test_the_first_contacts_of_the_list_look_rich(demo):
 def test_it_writes_progress_to_stdout(db):
     out = io.StringIO()
     load_demo_data(
-        stdout=out, contacts=40, companies=5, activities=200, tasks_per_user=2
+        stdout=out,
+        contacts=40,
+        companies=5,
+        activities=200,
+        tasks_per_user=2,
+        order_customers=2,
     )
     assert "contacts: 40" in out.getvalue()
     assert AuditEntry.objects.filter(object_type="contacts.contact").count() == 40
