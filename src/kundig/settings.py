@@ -161,6 +161,7 @@ INSTALLED_APPS = [
     "kundig.activity",
     "kundig.commerce",
     "kundig.integrations",
+    "kundig.integrations.outgoing",
     "kundig.api",
     "kundig.ops",
 ]

@@ -14,6 +14,7 @@ urlpatterns = [
     path("", include("kundig.core.urls")),
     path("", include("kundig.commerce.urls")),
     path("", include("kundig.integrations.urls")),
+    path("", include("kundig.integrations.outgoing.urls")),
     path("accounts/", include("allauth.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),

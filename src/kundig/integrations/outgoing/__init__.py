@@ -1,0 +1,1 @@
+"""Outgoing webhooks: other systems subscribe to Kundig's domain events."""
