@@ -12,6 +12,7 @@ from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI
 
 from kundig.activity.api import tasks_router, timeline_router
+from kundig.commerce.api import orders_router, products_router
 from kundig.contacts.api import companies_router, contacts_router
 
 from .auth import TokenAuth
@@ -23,7 +24,9 @@ from .errors import (
 )
 
 DESCRIPTION = """\
-The Kundig CRM over HTTP: contacts, companies, their timelines and tasks.
+The Kundig CRM over HTTP: contacts, companies, their timelines and tasks,
+and shop data: orders with shipments, returns, revocations and refunds, and
+products.
 
 **Authentication.** Send an API token in every request:
 `Authorization: Bearer kdg_…`. Create one with
@@ -122,3 +125,5 @@ api.add_router("/contacts", contacts_router)
 api.add_router("/companies", companies_router)
 api.add_router("/", timeline_router)
 api.add_router("/tasks", tasks_router)
+api.add_router("/orders", orders_router)
+api.add_router("/products", products_router)

@@ -21,6 +21,16 @@ OPERATIONS = {
     "/api/v1/timeline/{entry_id}": {"get", "patch", "delete"},
     "/api/v1/tasks": {"get", "post"},
     "/api/v1/tasks/{task_id}": {"get", "patch", "delete"},
+    "/api/v1/orders": {"get", "post"},
+    "/api/v1/orders/{order_id}": {"get"},
+    "/api/v1/orders/external/{source}/{external_id}": {"get"},
+    **{
+        f"/api/v1/orders/{ref}/{part}": {"post"}
+        for ref in ("{order_id}", "external/{source}/{external_id}")
+        for part in ("shipments", "returns", "revocations", "refunds")
+    },
+    "/api/v1/products": {"get"},
+    "/api/v1/products/{sku}": {"get", "put"},
 }
 
 
