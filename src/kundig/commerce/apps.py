@@ -8,4 +8,4 @@ class CommerceConfig(AppConfig):
     verbose_name = _("Commerce")
 
     def ready(self) -> None:
-        from . import panels, tasks  # noqa: F401  (registers them)
+        from . import importing, panels, tasks  # noqa: F401  (registers them)

@@ -6,4 +6,5 @@ app_name = "commerce"
 
 urlpatterns = [
     path("orders/<int:pk>/", views.order_detail, name="order_detail"),
+    path("orders/import/", views.order_import, name="order_import"),
 ]

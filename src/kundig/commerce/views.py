@@ -2,13 +2,51 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 
-from . import selectors
+from kundig.contacts.importing.reading import ImportFileError
+from kundig.core.choices import Permission
+from kundig.core.decorators import role_required
+
+from . import importing, selectors
+from .forms import OrderImportForm
 
 
 @login_required
 def order_detail(request, pk: int):
     order = selectors.order_get(user=request.user, pk=pk)
     return render(request, "commerce/order_detail.html", {"order": order})
+
+
+@role_required(Permission.IMPORT)
+def order_import(request):
+    """Upload a CSV/XLSX of orders; the import runs as a job with a progress bar."""
+    form = OrderImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        if upload.size > settings.KUNDIG_IMPORT_MAX_BYTES:
+            form.add_error(
+                "file",
+                _("The file is larger than %(mb)d MB.")
+                % {"mb": settings.KUNDIG_IMPORT_MAX_BYTES // (1024 * 1024)},
+            )
+        else:
+            try:
+                job = importing.order_import_start(
+                    actor=request.user,
+                    upload=upload,
+                    source=form.cleaned_data["source"],
+                    channel=form.cleaned_data["channel"],
+                )
+            except ImportFileError as exc:
+                form.add_error("file", str(exc))
+            else:
+                return redirect(job.get_absolute_url())
+    return render(
+        request,
+        "commerce/order_import.html",
+        {"form": form, "columns": importing.COLUMNS},
+    )
