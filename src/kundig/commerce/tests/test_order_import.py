@@ -18,8 +18,11 @@ from kundig.core.models import DomainEvent, Job
 pytestmark = pytest.mark.django_db
 Contact = apps.get_model("contacts", "Contact")
 
-GERMAN_CSV = """Bestellnummer;Datum;Kanal;E-Mail;Vorname;Nachname;PLZ;Artikelnummer;Artikel;Menge;Einzelpreis;Versand;Gutschein
-K-1001;03.11.2026;Filiale;ida@example.de;Ida;Kasse;10115;B-1;Becher;2;9,95;0;
+HEADER = (
+    "Bestellnummer;Datum;Kanal;E-Mail;Vorname;Nachname;PLZ;"
+    "Artikelnummer;Artikel;Menge;Einzelpreis;Versand;Gutschein\n"
+)
+GERMAN_CSV = HEADER + """K-1001;03.11.2026;Filiale;ida@example.de;Ida;Kasse;10115;B-1;Becher;2;9,95;0;
 K-1001;03.11.2026;Filiale;ida@example.de;Ida;Kasse;10115;T-1;Tee 250 g;1;12,50;0;
 K-1002;04.11.2026;Amazon;max@example.de;Max;Muster;80331;S-1;Socken;3;1.234,00;4,95;HERBST5
 """
