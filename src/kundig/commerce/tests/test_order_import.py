@@ -22,10 +22,14 @@ HEADER = (
     "Bestellnummer;Datum;Kanal;E-Mail;Vorname;Nachname;PLZ;"
     "Artikelnummer;Artikel;Menge;Einzelpreis;Versand;Gutschein\n"
 )
-GERMAN_CSV = HEADER + """K-1001;03.11.2026;Filiale;ida@example.de;Ida;Kasse;10115;B-1;Becher;2;9,95;0;
-K-1001;03.11.2026;Filiale;ida@example.de;Ida;Kasse;10115;T-1;Tee 250 g;1;12,50;0;
-K-1002;04.11.2026;Amazon;max@example.de;Max;Muster;80331;S-1;Socken;3;1.234,00;4,95;HERBST5
-"""
+GERMAN_CSV = HEADER + "".join(
+    line + "\n"
+    for line in (
+        "K-1001;03.11.2026;Filiale;ida@example.de;Ida;Kasse;10115;B-1;Becher;2;9,95;0;",
+        "K-1001;03.11.2026;Filiale;ida@example.de;Ida;Kasse;10115;T-1;Tee 250 g;1;12,50;0;",  # noqa: E501
+        "K-1002;04.11.2026;Amazon;max@example.de;Max;Muster;80331;S-1;Socken;3;1.234,00;4,95;HERBST5",
+    )
+)
 
 
 @pytest.fixture(autouse=True)
