@@ -41,6 +41,7 @@ class SeedOptions:
     companies: int = 100
     activities: int = 10_000
     tasks: int | None = None  # default: contacts / 10
+    orders: int = 0
     users: int = 20
     batch_size: int = 5000
     seed: int | None = None
@@ -283,6 +284,7 @@ class Seeder:
             tasks if tasks is not None else self.options.contacts // 10
         )
         self.seed_timeline(self.options.activities, completions)
+        self.seed_orders(self.options.orders)
 
         started = time.monotonic()
         touched = [t for t in tables.ALL if self.result.counts.get(t.key)]
@@ -410,6 +412,44 @@ class Seeder:
             chunks = self._counted("timeline", [completions], stream)
             self.writer.write_chunks(tables.TIMELINE, chunks)
         self.result.seconds["timeline"] = self.progress.finish()
+
+    def seed_orders(self, count: int) -> None:
+        """Orders with lines and timeline entries; then every buyer's figures."""
+        if count <= 0 or not len(self.pool):
+            return
+        from .orders import order_chunks, refresh_figures
+
+        ids = self.writer.reserve_ids(tables.ORDER, count)
+        self.progress.start("orders", count)
+        with self.writer.phase(
+            {tables.ORDER: count, tables.ORDER_LINE: count * 2, tables.TIMELINE: count}
+        ):
+            for orders, lines, entries in order_chunks(
+                rng=self.rng,
+                pool=self.pool,
+                count=count,
+                ids=ids,
+                ts=self.writer.ts,
+                now=self.now,
+                chunk=self.batch,
+            ):
+                with self.writer.batch():
+                    self.writer.write(tables.ORDER, orders)
+                    self.writer.write(tables.ORDER_LINE, lines)
+                    self.writer.write(tables.TIMELINE, entries)
+                for key, rows in (
+                    ("order", orders),
+                    ("order_line", lines),
+                    ("timeline", entries),
+                ):
+                    self.result.counts[key] = self.result.counts.get(key, 0) + len(rows)
+                self.progress.advance(len(orders), len(orders) + len(lines))
+        started = time.monotonic()
+        figures = refresh_figures()
+        self.write(
+            f"customer figures: {figures:,} in {time.monotonic() - started:.1f} s"
+        )
+        self.result.seconds["orders"] = self.progress.finish()
 
     def _counted(self, key: str, *streams):
         """Yield the chunks of ``streams``, counting each once it has been taken."""

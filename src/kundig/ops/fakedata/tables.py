@@ -98,10 +98,29 @@ TASK = Table(
     ),
 )  # fmt: skip
 
+ORDER = Table(
+    "order",
+    "commerce.Order",
+    (
+        "id", "contact_id", "source", "external_id", "number", "channel", "status",
+        "currency", "subtotal", "discount_total", "shipping_total", "tax_total",
+        "total", "refunded_total", "coupon_codes", "email", "customer_ref",
+        "placed_at", "paid_at", "created_at", "updated_at",
+    ),
+)  # fmt: skip
+ORDER_LINE = Table(
+    "order_line",
+    "commerce.OrderLine",
+    (
+        "order_id", "position", "sku", "name", "quantity", "unit_price", "discount",
+        "tax_rate", "tax", "total", "unavailable",
+    ),
+)  # fmt: skip
+
 # The order rows are written in: referenced tables before the ones pointing at them.
 ALL = (
     COMPANY, COMPANY_TAG, CONTACT, EMAIL, PHONE, ADDRESS, LINK, STAGE, CONTACT_TAG,
-    TASK, TIMELINE,
+    TASK, TIMELINE, ORDER, ORDER_LINE,
 )  # fmt: skip
 BY_KEY = {t.key: t for t in ALL}
 

@@ -427,3 +427,35 @@ def test_fast_search_keys_equal_search_key_on_random_text():
 
 def test_the_tables_match_the_models():
     tables.check_columns()
+
+
+def test_orders_come_with_lines_timeline_entries_and_figures(seeded):
+    from django.db.models import Count, Max, Sum
+
+    Order = apps.get_model("commerce", "Order")
+    Figures = apps.get_model("contacts", "ContactFigures")
+    seed(
+        SeedOptions(contacts=0, companies=0, activities=0, users=8, orders=300, seed=5),
+        write=quiet,
+    )
+    seed(
+        SeedOptions(contacts=0, companies=0, activities=0, users=8, orders=100, seed=6),
+        write=quiet,
+    )
+
+    assert Order.objects.count() == 400
+    assert not Order.objects.annotate(n=Count("lines")).filter(n=0).exists()
+    assert TimelineEntry.objects.filter(source_type="commerce.order").count() == 400
+    assert check_timeline(limit=None) == []  # no order before its buyer existed
+    # the figures add up over both runs
+    expected = {
+        row["contact_id"]: (row["n"], row["revenue"], row["last"])
+        for row in Order.objects.exclude(status="cancelled")
+        .values("contact_id")
+        .annotate(n=Count("id"), revenue=Sum("total"), last=Max("placed_at"))
+    }
+    stored = {
+        f.contact_id: (f.orders_count, f.revenue, f.last_order_at)
+        for f in Figures.objects.all()
+    }
+    assert stored == expected

@@ -35,6 +35,13 @@ class Command(BaseCommand):
         )
         add("--tasks", type=_count, help="Default: contacts / 10.")
         add(
+            "--orders",
+            type=_count,
+            default=0,
+            help="Orders (with lines and timeline entries) over the contacts; "
+            "the buyers' figures are computed afterwards. Default: 0.",
+        )
+        add(
             "--users",
             type=_count,
             default=20,
@@ -75,6 +82,7 @@ class Command(BaseCommand):
                 companies=contacts // 10 if companies is None else companies,
                 activities=contacts * 10 if activities is None else activities,
                 tasks=options["tasks"],
+                orders=options["orders"],
                 users=options["users"],
                 batch_size=options["batch_size"],
                 seed=options["seed"],
