@@ -104,3 +104,28 @@ def test_search_strings_look_typed_by_people():
     assert typo("Schmidt", rng)[0] == "S"
     assert "Müller".startswith(as_typed("Müller", rng))
     assert phone_as_typed("+4915123456789", rng).startswith("0151 ")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_shop_benchmark_posts_processes_and_imports_for_real(settings):
+    from django.db import connection
+
+    from kundig.integrations.models import WebhookDelivery
+    from kundig.ops.bench.shop import shop_benchmark
+
+    if connection.vendor != "postgresql":
+        pytest.skip("kundig web must reach the test database: PostgreSQL only")
+    db = connection.settings_dict
+    url = f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"
+    url += f"/{db['NAME']}"
+
+    results = shop_benchmark(
+        database_url=url, webhooks=40, import_rows=30, threads=4, workers=1
+    )
+
+    measures = {what: value for what, value, _target in results.rows}
+    assert "Webhook intake, failed requests" not in measures, results.text()
+    assert measures["Webhook intake, accepted per second"].endswith("/s")
+    assert "p95" in results.text() and "≥ 300/s" in results.markdown()
+    assert not WebhookDelivery.objects.filter(status="pending").exists()
+    assert measures["Order import, rows per second"].endswith("/s")

@@ -71,6 +71,25 @@ class Command(BaseCommand):
         )
         add("--seed", type=int, default=1, help="Random seed of the requests; 1.")
         add(
+            "--orders",
+            type=_count,
+            default=5_000_000,
+            help="Orders the database should hold (seeded if fewer); 5,000,000.",
+        )
+        add(
+            "--webhooks",
+            type=_count,
+            default=3000,
+            help="Signed shop webhooks to post for the intake benchmark (0: skip); "
+            "3,000.",
+        )
+        add(
+            "--import-rows",
+            type=_count,
+            default=5000,
+            help="Order rows to import for the import benchmark (0: skip); 5,000.",
+        )
+        add(
             "--output",
             type=Path,
             help="Markdown report; default: var/bench/latest.md in the data directory.",
@@ -111,8 +130,22 @@ class Command(BaseCommand):
             )
         except LookupError as exc:
             raise CommandError(str(exc)) from None
+        shop = None
+        if options["webhooks"] or options["import_rows"]:
+            from kundig.ops.bench.shop import shop_benchmark
+
+            shop = shop_benchmark(
+                database_url=database.bench_url(options["database_url"]),
+                webhooks=options["webhooks"],
+                import_rows=options["import_rows"],
+                seed=options["seed"],
+                write=self.stdout.write,
+            )
         self.stdout.write("")
         self.stdout.write(outcome.text)
+        if shop is not None:
+            self.stdout.write("")
+            self.stdout.write(shop.text())
         if options["verbosity"] >= 2:
             for result in outcome.results:
                 self.stdout.write(
@@ -122,7 +155,10 @@ class Command(BaseCommand):
                     self.stdout.write(f"  {ms:8.1f} ms  {request}")
         output = options["output"] or settings.DATA_DIR / "bench" / "latest.md"
         output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(outcome.markdown, encoding="utf-8")
+        markdown = outcome.markdown
+        if shop is not None:
+            markdown += "\n\n## Shop data\n\n" + shop.markdown() + "\n"
+        output.write_text(markdown, encoding="utf-8")
         self.stdout.write(f"\nWritten to {output}.")
         if outcome.errors:
             for error in outcome.errors[:20]:
@@ -146,6 +182,7 @@ class Command(BaseCommand):
             self.stdout.write(f"Benchmark database {target}: {have}.")
         else:
             self._seed(target, have, load)
+        self._seed_orders(options["orders"] if options["seed_data"] else 0)
         if load is not None or database.never_vacuumed():
             self.stdout.write("VACUUM (ANALYZE), as autovacuum would …")
             database.vacuum()
@@ -157,6 +194,26 @@ class Command(BaseCommand):
             self.stderr.write(f"Could not prewarm, measuring cold: {problem}")
             return f"not prewarmed ({problem})"
         return "warm: tables and indexes read into the OS cache first (pg_prewarm)"
+
+    def _seed_orders(self, want: int) -> None:
+        from django.apps import apps
+
+        have = apps.get_model("commerce", "Order").objects.count()
+        if have >= want:
+            return
+        self.stdout.write(
+            f"Seeding {want - have:,} orders (the database has {have:,}) …"
+        )
+        call_command(
+            "seed",
+            contacts=0,
+            companies=0,
+            activities=0,
+            tasks=0,
+            orders=want - have,
+            stdout=self.stdout,
+            stderr=self.stderr,
+        )
 
     def _seed(self, target, have, load) -> None:
         minutes, gigabytes = database.seeding_estimate(load)
