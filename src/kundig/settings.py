@@ -292,6 +292,9 @@ KUNDIG_SCHEDULER_TICK = env_int("KUNDIG_SCHEDULER_TICK", 15, minimum=1)
 KUNDIG_CURRENCY = env_str("KUNDIG_CURRENCY", "EUR").upper()
 KUNDIG_REGULAR_CUSTOMER_ORDERS = env_int("KUNDIG_REGULAR_CUSTOMER_ORDERS", 3, minimum=2)
 KUNDIG_MATCH_NAME_POSTCODE = env_bool("KUNDIG_MATCH_NAME_POSTCODE", True)
+# Outgoing webhooks never go to loopback, private or link-local addresses,
+# unless this is on (tests, or a receiver on the same private network).
+KUNDIG_WEBHOOKS_ALLOW_PRIVATE = env_bool("KUNDIG_WEBHOOKS_ALLOW_PRIVATE", False)
 
 KUNDIG_BULK_SYNC_LIMIT = env_int("KUNDIG_BULK_SYNC_LIMIT", 500, minimum=1)
 KUNDIG_EXPORT_SYNC_LIMIT = env_int("KUNDIG_EXPORT_SYNC_LIMIT", 5000, minimum=1)

@@ -215,6 +215,7 @@ def test_the_start_page_speaks_german_and_english(admin, client_for):
         "Aufgaben",
         "Import",
         "Shop-Webhooks",
+        "Ausgehende Webhooks",
         "Einstellungen",
     ]
     assert "Meine Aufgaben" in page
@@ -229,6 +230,7 @@ def test_the_start_page_speaks_german_and_english(admin, client_for):
         "Tasks",
         "Import",
         "Shop webhooks",
+        "Outgoing webhooks",
         "Settings",
     ]
     assert "My tasks" in page

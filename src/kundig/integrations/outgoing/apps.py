@@ -6,3 +6,7 @@ class OutgoingWebhooksConfig(AppConfig):
     name = "kundig.integrations.outgoing"
     label = "outgoing_webhooks"
     verbose_name = _("Outgoing webhooks")
+
+    def ready(self) -> None:
+        # Register the event handler and the scheduled sweep.
+        from . import events, tasks  # noqa: F401
