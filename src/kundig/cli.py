@@ -37,7 +37,10 @@ Administer
   token list [--user EMAIL]
   token revoke PREFIX
   shop add --platform shopware|shopify|woocommerce --name NAME [--secret S]
+           [--api-url URL --api-key K --api-secret S|-]
                         connect a shop; prints its webhook URL and signing secret
+  shop api ID --api-url URL [--api-key K] --api-secret S|-
+                        give a shop the API access that imports its order history
   shop list             the connected shops and their webhook URLs
 
 More

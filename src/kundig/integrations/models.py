@@ -39,6 +39,31 @@ class ShopConnection(models.Model):
         choices=SalesChannel.choices,
         default=SalesChannel.WEB_SHOP,
     )
+    # Pulling the order history through the shop's REST API (blank: no pull).
+    api_url = models.URLField(
+        _("API address"),
+        max_length=300,
+        blank=True,
+        help_text=_("The shop's base address, e.g. https://shop.example.com."),
+    )
+    api_key = models.CharField(
+        _("API key"),
+        max_length=200,
+        blank=True,
+        help_text=_(
+            "Shopware: the integration's access key ID. "
+            "WooCommerce: the consumer key. Shopify: not needed."
+        ),
+    )
+    api_secret = models.CharField(
+        _("API secret"),
+        max_length=500,
+        blank=True,
+        help_text=_(
+            "Shopware: the integration's secret access key. WooCommerce: the "
+            "consumer secret. Shopify: the Admin API access token."
+        ),
+    )
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
 
@@ -57,6 +82,23 @@ class ShopConnection(models.Model):
 
     def webhook_path(self) -> str:
         return reverse("integrations:shop_webhook", args=[self.key])
+
+    @property
+    def can_pull(self) -> bool:
+        """Whether the order history can be pulled through the shop's API."""
+        return bool(self.api_url)
+
+    @property
+    def api_key_hint(self) -> str:
+        """The API key's first characters: enough to recognise, not to use."""
+        return hint(self.api_key)
+
+
+def hint(value: str) -> str:
+    """Return the first four characters of a credential and an ellipsis."""
+    if not value:
+        return ""
+    return value[:4] + "…" if len(value) > 8 else "…"
 
 
 class WebhookDelivery(models.Model):

@@ -133,7 +133,7 @@ def delivery_process(delivery_id: int) -> str:
         except NotYetKnown as exc:
             _defer_or_fail(delivery, str(exc))
         except (MappingError, ValidationError, ValueError, KeyError, TypeError) as exc:
-            _fail(delivery, _reason(exc))
+            _fail(delivery, mapping_reason(exc))
         else:
             delivery.status = (
                 DeliveryStatus.IGNORED
@@ -147,7 +147,8 @@ def delivery_process(delivery_id: int) -> str:
         return delivery.status
 
 
-def _reason(exc: Exception) -> str:
+def mapping_reason(exc: Exception) -> str:
+    """Return why a payload could not be recorded, for an admin to read."""
     if isinstance(exc, ValidationError) and hasattr(exc, "message_dict"):
         return "; ".join(
             f"{field}: {' '.join(messages)}"

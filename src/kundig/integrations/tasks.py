@@ -5,6 +5,9 @@ from datetime import timedelta
 from django_tasks import task
 
 from kundig.core import scheduler
+from kundig.core.jobs.runner import job_run
+
+from . import sync  # noqa: F401 - registers the order history import
 
 
 @task()
@@ -21,6 +24,12 @@ def deliveries_sweep() -> int:
     from .services import deliveries_process_due
 
     return deliveries_process_due()
+
+
+@task(takes_context=True)
+def shop_sync_task(context, job_id: int) -> dict:
+    """Import a shop's order history from its cursor (one page per chunk)."""
+    return job_run(job_id=job_id, task_id=str(context.task_result.id))
 
 
 scheduler.every(

@@ -17,4 +17,9 @@ urlpatterns = [
         views.delivery_replay,
         name="delivery_replay",
     ),
+    path(
+        "integrations/shops/<int:pk>/import/",
+        views.shop_sync_start,
+        name="shop_sync_start",
+    ),
 ]

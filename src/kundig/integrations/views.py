@@ -1,8 +1,10 @@
-"""The shop webhook endpoint, and the admin's list of deliveries with replay."""
+"""The shop webhook endpoint, the admin's list of deliveries with replay, and
+the start of an order history import."""
 
 from __future__ import annotations
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import JsonResponse
@@ -13,8 +15,9 @@ from django.views.decorators.http import require_POST
 
 from kundig.core.choices import Permission
 from kundig.core.decorators import role_required
+from kundig.core.jobs.selectors import job_display
 
-from . import services
+from . import selectors, services, sync
 from .choices import DeliveryStatus
 from .models import ShopConnection, WebhookDelivery
 
@@ -72,6 +75,12 @@ def delivery_list(request):
         row["status"]: row["n"]
         for row in WebhookDelivery.objects.values("status").annotate(n=Count("id"))
     }
+    connections = list(ShopConnection.objects.all())
+    for connection in connections:
+        job = selectors.shop_sync_latest(connection=connection)
+        if job is not None:
+            job.display = job_display(job)
+        connection.last_sync = job
     return render(
         request,
         "integrations/delivery_list.html",
@@ -82,7 +91,7 @@ def delivery_list(request):
                 (value, label, counts.get(value, 0))
                 for value, label in DeliveryStatus.choices
             ],
-            "connections": ShopConnection.objects.all(),
+            "connections": connections,
         },
     )
 
@@ -111,3 +120,22 @@ def delivery_replay(request, pk: int):
             _("The delivery still fails: %(error)s") % {"error": delivery.error},
         )
     return redirect("integrations:delivery_detail", pk=pk)
+
+
+@require_POST
+@role_required(Permission.MANAGE)
+def shop_sync_start(request, pk: int):
+    """Start importing a shop's order history; show its progress."""
+    connection = get_object_or_404(ShopConnection, pk=pk)
+    try:
+        job, started = sync.shop_sync_start(actor=request.user, connection=connection)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("integrations:delivery_list")
+    if not started:
+        messages.info(
+            request, _("The order history of this shop is already being imported.")
+        )
+        if job.created_by_id != request.user.pk:
+            return redirect("integrations:delivery_list")  # its page is its creator's
+    return redirect(job)
