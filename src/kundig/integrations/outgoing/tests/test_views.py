@@ -15,6 +15,13 @@ from .conftest import deliver
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _admin_reads_english(admin):
+    """The pages speak the user's language; these tests read the English texts."""
+    admin.language = "en"
+    admin.save(update_fields=["language"])
+
+
 def form_data(**fields) -> dict:
     return {
         "name": "Lager",
