@@ -91,13 +91,16 @@ class OrderIn(Input):
         "", max_length=100, description="The shop's order ID; sending it again updates."
     )
     number: str = Field("", max_length=64)
-    channel: SalesChannel = SalesChannel.WEB_SHOP
+    channel: SalesChannel | None = Field(
+        None,
+        description="web_shop (default for a new order), marketplace, store, phone.",
+    )
     status: OrderStatus = OrderStatus.PLACED
     currency: str = Field("", description="ISO 4217, e.g. EUR (default: EUR).")
     subtotal: Money | None = None
-    discount_total: Money = 0
-    shipping_total: Money = 0
-    tax_total: Money = 0
+    discount_total: Money | None = None
+    shipping_total: Money | None = None
+    tax_total: Money | None = None
     total: Money | None = Field(
         None, description="Computed from the lines if left out."
     )
@@ -117,7 +120,11 @@ class OrderIn(Input):
 
 class ShipmentIn(Input):
     source: str = SOURCE
-    external_id: str = Field("", max_length=100)
+    external_id: str = Field(
+        min_length=1,
+        max_length=100,
+        description="The shipment's ID; sending it again updates it, adds nothing.",
+    )
     carrier: str = ""
     tracking_number: str = ""
     tracking_url: str = ""
@@ -134,7 +141,11 @@ class ReturnLineIn(Input):
 
 class ReturnIn(Input):
     source: str = SOURCE
-    external_id: str = Field("", max_length=100)
+    external_id: str = Field(
+        min_length=1,
+        max_length=100,
+        description="The return's ID; sending it again updates it, adds nothing.",
+    )
     rma_number: str = ""
     reason: ReturnReason = ReturnReason.OTHER
     comment: str = Field("", max_length=5000)
@@ -155,7 +166,9 @@ class RevocationIn(Input):
 class RefundIn(Input):
     source: str = SOURCE
     external_id: str = Field(
-        "", max_length=100, description="Sending the same ID again adds nothing."
+        min_length=1,
+        max_length=100,
+        description="The refund's ID; sending the same ID again adds nothing.",
     )
     amount: Money
     currency: str = ""

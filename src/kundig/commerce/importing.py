@@ -205,9 +205,16 @@ class _Row:
             except ValueError:
                 value = None
         else:
-            value = parse_datetime(raw)
-            if value is None and parse_date(raw[:10]) and len(raw) <= 10:
-                value = dt.datetime.combine(parse_date(raw[:10]), dt.time(12))
+            try:
+                day = parse_date(raw) if len(raw) <= 10 else None
+                # A day alone is noon, so it stays that day in any time zone.
+                value = (
+                    dt.datetime.combine(day, dt.time(12))
+                    if day
+                    else parse_datetime(raw)
+                )
+            except ValueError:  # well formed but impossible, e.g. 2026-02-30
+                value = None
         if value is None:
             self._error(
                 name, _("%(value)s is not a date such as 31.12.2026.") % {"value": raw}

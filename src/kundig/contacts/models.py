@@ -226,7 +226,7 @@ class Contact(TimeStampedModel):
     @property
     def display_name(self) -> str:
         name = " ".join(p for p in (self.title, self.first_name, self.last_name) if p)
-        return name or _("(no name)")
+        return name or str(_("(no name)"))
 
     @property
     def full_name(self) -> str:

@@ -15,7 +15,7 @@ import logging
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
 
 from kundig.core.choices import Permission
@@ -134,6 +134,13 @@ def delivery_process(delivery_id: int) -> str:
             _defer_or_fail(delivery, str(exc))
         except (MappingError, ValidationError, ValueError, KeyError, TypeError) as exc:
             _fail(delivery, mapping_reason(exc))
+        except DatabaseError:
+            raise  # the transaction is broken; the sweep retries the delivery
+        except Exception as exc:
+            # A bug of ours must not leave the delivery pending forever (and
+            # block the sweep): it fails visibly and can be replayed once fixed.
+            logger.exception("Webhook delivery %s crashed", delivery.pk)
+            _fail(delivery, f"{type(exc).__name__}: {exc}")
         else:
             delivery.status = (
                 DeliveryStatus.IGNORED
@@ -197,7 +204,11 @@ def deliveries_process_due(*, limit: int = 500) -> int:
         .values_list("pk", flat=True)[:limit]
     )
     for pk in due:
-        delivery_process(pk)
+        try:
+            delivery_process(pk)
+        except DatabaseError:
+            # One delivery's trouble (a deadlock, say) must not hold up the rest.
+            logger.exception("Webhook delivery %s could not be processed", pk)
     return len(due)
 
 

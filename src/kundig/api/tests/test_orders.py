@@ -143,3 +143,25 @@ def test_products_are_put_by_sku(api):
     assert changed.json()["name"] == "Wanderschuh"
     assert api.get("/products/WS-1").json()["stock_state"] == "out_of_stock"
     assert api.get("/products/nope").status_code == 404
+
+
+def test_a_partial_update_keeps_the_fields_it_leaves_out(api):
+    api.post("/orders", order_body(shipping_total="4.95"))
+    changed = api.post(
+        "/orders", {"source": "pos-berlin", "external_id": "B-1", "status": "paid"}
+    ).json()
+
+    assert (changed["number"], changed["channel"]) == ("B-1", "store")
+    assert (changed["shipping_total"], changed["status"]) == ("4.95", "paid")
+
+
+def test_refunds_shipments_and_returns_need_their_own_id(api):
+    order = api.post("/orders", order_body()).json()
+    for part, body in (
+        ("refunds", {"amount": "5.00"}),
+        ("shipments", {"carrier": "DHL"}),
+        ("returns", {"reason": "size"}),
+    ):
+        answer = api.post(f"/orders/{order['id']}/{part}", body)
+        assert answer.status_code == 400, part
+        assert "external_id" in answer.json()["fields"], part

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.db.models import Count, Exists, Max, Min, OuterRef, Q, Sum
 
@@ -70,7 +72,7 @@ def figures_refresh(contact_id: int) -> dict:
             ),
         ),
     )
-    revenue = (stats["gross"] or 0) - (stats["refunded"] or 0)
+    revenue = Decimal(stats["gross"] or 0) - Decimal(stats["refunded"] or 0)
     contact_services.contact_figures_set(
         contact_id=contact_id,
         first_order_at=stats["first"],

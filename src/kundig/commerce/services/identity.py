@@ -10,7 +10,7 @@ contact. Every decision is written to :class:`IdentityMatch`.
 from __future__ import annotations
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
 from kundig.contacts import selectors as contact_selectors
 from kundig.contacts import services as contact_services
@@ -30,6 +30,7 @@ _CONTACT_SOURCE = {
 
 def buyer_match(*, source: str, buyer: BuyerData, channel: str):
     """Return ``(contact, rule, detail)`` for ``buyer``, creating a contact if new."""
+    _serialise(source, buyer)
     if buyer.customer_ref:
         identity = (
             ShopIdentity.objects.filter(source=source, customer_ref=buyer.customer_ref)
@@ -52,6 +53,29 @@ def buyer_match(*, source: str, buyer: BuyerData, channel: str):
             detail = f"{buyer.first_name} {buyer.last_name}, {buyer.postcode}"
             return contact, MatchRule.NAME_POSTCODE, detail
     return _contact_from_buyer(buyer, channel), MatchRule.CREATED, ""
+
+
+def _serialise(source: str, buyer: BuyerData) -> None:
+    """On PostgreSQL, let one transaction at a time match the same buyer.
+
+    Two first orders of a new buyer arriving together would otherwise both
+    find nobody and create two contacts. The lock is held to the end of the
+    transaction, when the first one's contact is visible to the second.
+    """
+    if connection.vendor != "postgresql":
+        return  # SQLite runs one writing transaction at a time anyway
+    keys = sorted(
+        {
+            f"ref:{source}:{buyer.customer_ref}" if buyer.customer_ref else "",
+            f"email:{buyer.email.strip().lower()}" if buyer.email else "",
+        }
+        - {""}
+    )
+    with connection.cursor() as cursor:
+        for key in keys:
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [key]
+            )
 
 
 def _contact_from_buyer(buyer: BuyerData, channel: str):

@@ -23,7 +23,6 @@ from ..choices import (
     ReturnReason,
     ReturnStatus,
     RevocationStatus,
-    SalesChannel,
     StockState,
 )
 
@@ -63,13 +62,15 @@ class LineData:
 class OrderData:
     external_id: str = ""
     number: str = ""
-    channel: str = SalesChannel.WEB_SHOP
+    # None (and "" or an empty list) leaves a stored order's value as it is;
+    # a new order gets the default (web shop, 0).
+    channel: str | None = None
     status: str = OrderStatus.PLACED
     currency: str = ""
     subtotal: Decimal | int | str | None = None
-    discount_total: Decimal | int | str = 0
-    shipping_total: Decimal | int | str = 0
-    tax_total: Decimal | int | str = 0
+    discount_total: Decimal | int | str | None = None
+    shipping_total: Decimal | int | str | None = None
+    tax_total: Decimal | int | str | None = None
     total: Decimal | int | str | None = None
     coupon_codes: list[str] = field(default_factory=list)
     placed_at: dt.datetime | None = None

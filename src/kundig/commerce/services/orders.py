@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -14,6 +15,7 @@ from kundig.activity.choices import Kind
 from kundig.core.choices import Permission
 from kundig.core.events import emit
 from kundig.core.permissions import require
+from kundig.core.visibility import can_see
 
 from ..choices import STATUS_RANK, MatchRule, OrderStatus, SalesChannel
 from ..models import IdentityMatch, Order, OrderLine, OrderStatusChange, Product
@@ -78,7 +80,9 @@ def _clean_order(
     clean = {
         "external_id": errors.text(data.external_id, "external_id", max_length=100),
         "number": errors.text(data.number, "number", max_length=64),
-        "channel": errors.choice(data.channel, SalesChannel, "channel"),
+        "channel": errors.choice(data.channel, SalesChannel, "channel")
+        if data.channel is not None
+        else None,
         "status": errors.choice(data.status, OrderStatus, "status"),
         "currency": errors.currency(
             data.currency,
@@ -164,12 +168,15 @@ def order_record(*, actor, source: str, data: OrderData, contact=None) -> OrderR
     records the payment but leaves the order shipped.
     """
     require(actor, Permission.WRITE)
-    existing = None
-    if data.external_id:
-        existing = (
-            Order.objects.select_for_update()
-            .filter(source=source, external_id=data.external_id)
-            .first()
+    existing = _existing(source, data.external_id) if data.external_id else None
+    if (
+        existing is not None
+        and actor is not None
+        and not can_see(actor, existing.contact)
+    ):
+        # An import or API call may not change another team's customer's order.
+        raise ValidationError(
+            {"external_id": [_("This order belongs to a customer you may not see.")]}
         )
     clean, lines = _clean_order(
         data, existing=existing, contact_given=contact is not None
@@ -186,13 +193,26 @@ def order_record(*, actor, source: str, data: OrderData, contact=None) -> OrderR
     return _update(actor, source, existing, clean, lines)
 
 
+def _existing(source: str, external_id: str) -> Order | None:
+    return (
+        Order.objects.select_for_update()
+        .filter(source=source, external_id=external_id)
+        .first()
+    )
+
+
 def _create(actor, source, data, clean, lines, contact) -> OrderResult:
+    clean = dict(clean)  # a concurrent twin falls back to _update with the original
+    clean.setdefault("channel", SalesChannel.WEB_SHOP)
     if contact is not None:
         rule, detail = MatchRule.GIVEN, ""
     else:
         contact, rule, detail = buyer_match(
             source=source, buyer=data.buyer, channel=clean["channel"]
         )
+    # Concurrent orders of one customer take turns from here, so each one's
+    # figures count the other (read committed sees the first once it is in).
+    contact = type(contact).objects.select_for_update().get(pk=contact.pk)
     first_order = not (
         Order.objects.filter(contact=contact)
         .exclude(status=OrderStatus.CANCELLED)
@@ -257,6 +277,8 @@ def _update(actor, source, order: Order, clean, lines) -> OrderResult:
     clean.pop("placed_at", None)  # when it was placed never changes
     changed = False
     for name, value in clean.items():
+        if value in ("", []):
+            continue  # not sent: a partial update keeps what is stored
         if name in ("paid_at", "cancelled_at") and getattr(order, name):
             continue  # the first time it happened stays
         if getattr(order, name) != value:

@@ -23,11 +23,16 @@ def contact_figures_set(
     The caller computes from the whole order history, never by adding to the
     stored values, so a redelivered or out-of-order event cannot count twice.
     """
-    average = (revenue / orders_count).quantize(Decimal("0.01")) if orders_count else 0
+    revenue = Decimal(revenue)
+    average = (
+        (revenue / orders_count).quantize(Decimal("0.01"))
+        if orders_count
+        else Decimal("0.00")
+    )
     rate = (
         (Decimal(orders_with_returns) / orders_count).quantize(Decimal("0.0001"))
         if orders_count
-        else 0
+        else Decimal("0")
     )
     figures, _created = ContactFigures.objects.update_or_create(
         contact_id=contact_id,

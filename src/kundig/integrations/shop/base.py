@@ -51,15 +51,20 @@ def hmac_sha256(secret: str, body: bytes) -> bytes:
 def matches_hex(signature: str | None, secret: str, body: bytes) -> bool:
     if not signature:
         return False
-    expected = hmac_sha256(secret, body).hex()
-    return hmac.compare_digest(expected, signature.strip().lower())
+    expected = hmac_sha256(secret, body).hex().encode()
+    return hmac.compare_digest(expected, _ascii(signature).lower())
 
 
 def matches_base64(signature: str | None, secret: str, body: bytes) -> bool:
     if not signature:
         return False
-    expected = base64.b64encode(hmac_sha256(secret, body)).decode()
-    return hmac.compare_digest(expected, signature.strip())
+    expected = base64.b64encode(hmac_sha256(secret, body))
+    return hmac.compare_digest(expected, _ascii(signature))
+
+
+def _ascii(signature: str) -> bytes:
+    # A header with other characters is simply a wrong signature, not a crash.
+    return signature.strip().encode("utf-8", "replace")
 
 
 def need(data: dict, *path, what: str | None = None):

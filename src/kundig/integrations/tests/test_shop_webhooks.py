@@ -253,3 +253,52 @@ def test_a_woocommerce_guest_order(woocommerce):
     assert order.customer_ref == ""  # customer_id 0: a guest
     assert order.contact.emails.get().email == "juergen.weiss@example.org"
     assert order.status == "paid"
+
+
+def post_woo(shop, data: dict):
+    body = json.dumps(data).encode()
+    return Client().post(
+        shop.webhook_path(),
+        body,
+        content_type="application/json",
+        HTTP_X_WC_WEBHOOK_SIGNATURE=b64_signature(body),
+        HTTP_X_WC_WEBHOOK_TOPIC="order.updated",
+    )
+
+
+def test_a_failed_woocommerce_payment_retried_ends_paid(woocommerce):
+    data = json.loads(payload("woocommerce_order_created.json"))
+    failed = {**data, "status": "failed", "date_paid_gmt": None}
+    failed["date_modified_gmt"] = "2026-11-18T08:41:13"
+    post_woo(woocommerce, failed)
+    post_woo(woocommerce, data)  # paid on the second try
+    process_all()
+
+    order = Order.objects.get()
+    assert (order.status, order.cancelled_at) == ("paid", None)
+    assert order.contact.figures.orders_count == 1
+
+
+def test_a_signature_with_odd_characters_is_a_401_not_a_crash(shopware):
+    answer = post_shopware(
+        shopware, payload("shopware_order_placed.json"), signature="ä" * 64
+    )
+
+    assert answer.status_code == 401
+
+
+def test_a_crash_in_processing_fails_the_delivery_instead_of_blocking(
+    shopware, monkeypatch
+):
+    from kundig.integrations.shop import shopware as adapter
+
+    def broken(connection, order):
+        raise AttributeError("a bug")
+
+    monkeypatch.setattr(adapter, "record_order", broken)
+    post_shopware(shopware, payload("shopware_order_placed.json"))
+    process_all()
+
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.status == "failed"
+    assert "AttributeError: a bug" in delivery.error

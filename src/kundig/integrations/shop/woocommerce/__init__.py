@@ -3,9 +3,7 @@
 WooCommerce signs the raw body with the webhook's secret (base64
 HMAC-SHA256 in ``X-WC-Webhook-Signature``). Its delivery ID changes on each
 attempt, so the event ID here is the topic, the order and its
-``date_modified_gmt``: the same state of the same order is one event. When
-a webhook is saved, WooCommerce sends ``webhook_id=…`` (form-encoded) as a
-ping; that is answered and ignored.
+``date_modified_gmt``: the same state of the same order is one event.
 """
 
 from __future__ import annotations
@@ -14,11 +12,12 @@ from kundig.commerce import services as commerce
 
 from ..base import Adapter, get, matches_base64, moment, money, need, text
 
+# "failed" is a failed payment the buyer may still retry: the order stays
+# placed (a cancelled order could never become paid again).
 STATUSES = {
     "cancelled": "cancelled",
     "completed": "completed",
     "refunded": "refunded",
-    "failed": "cancelled",
 }
 PAID = {"processing", "completed", "refunded"}
 
@@ -79,7 +78,7 @@ def order_data(payload: dict, *, channel: str) -> commerce.OrderData:
         paid_at=moment(get(payload, "date_paid_gmt"), "date_paid_gmt")
         if status in PAID or get(payload, "date_paid_gmt")
         else None,
-        cancelled_at=modified if status in ("cancelled", "failed") else None,
+        cancelled_at=modified if status == "cancelled" else None,
         updated_at=modified,
         buyer=commerce.BuyerData(
             # 0 is WooCommerce's guest checkout: no customer account.
