@@ -169,15 +169,7 @@ def order_record(*, actor, source: str, data: OrderData, contact=None) -> OrderR
     """
     require(actor, Permission.WRITE)
     existing = _existing(source, data.external_id) if data.external_id else None
-    if (
-        existing is not None
-        and actor is not None
-        and not can_see(actor, existing.contact)
-    ):
-        # An import or API call may not change another team's customer's order.
-        raise ValidationError(
-            {"external_id": [_("This order belongs to a customer you may not see.")]}
-        )
+    _check_visible(actor, existing)
     clean, lines = _clean_order(
         data, existing=existing, contact_given=contact is not None
     )
@@ -190,7 +182,20 @@ def order_record(*, actor, source: str, data: OrderData, contact=None) -> OrderR
             existing = Order.objects.select_for_update().get(
                 source=source, external_id=data.external_id
             )
+            _check_visible(actor, existing)
     return _update(actor, source, existing, clean, lines)
+
+
+def _check_visible(actor, existing: Order | None) -> None:
+    # An import or API call may not change another team's customer's order.
+    if (
+        existing is not None
+        and actor is not None
+        and not can_see(actor, existing.contact)
+    ):
+        raise ValidationError(
+            {"external_id": [_("This order belongs to a customer you may not see.")]}
+        )
 
 
 def _existing(source: str, external_id: str) -> Order | None:
