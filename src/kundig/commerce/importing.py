@@ -367,8 +367,7 @@ def order_import_start(*, actor, upload, source: str, channel: str):
     """Check the upload, store it and start the import job; raise ImportFileError."""
     from kundig.core.jobs.services import job_start
 
-    info = inspect(upload, upload.name)
-    column_positions(info.headers)
+    info = check_file(upload, upload.name)
     name = default_storage.save(
         f"imports/orders/{timezone.now():%Y%m%d%H%M%S}{PurePath(upload.name).suffix.lower()}",
         upload,

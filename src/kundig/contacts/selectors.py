@@ -199,7 +199,3 @@ def contact_by_name_and_postcode(
         .order_by("id")[:2]
     )
     return found[0] if len(found) == 1 else None
-
-
-def contact_by_id(pk: int) -> Contact | None:
-    return Contact.objects.filter(pk=pk).select_related("owner", "team").first()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
@@ -85,9 +86,7 @@ def shipment_record(*, actor, source: str, order: Order, data: ShipmentData):
     errors.raise_if_any()
     order = Order.objects.select_for_update().get(pk=order.pk)
     external_id = (data.external_id or "")[:100]
-    shipment = _locked(
-        Shipment, source=source, external_id=external_id, order=order
-    ) or _locked(Shipment, source=source, external_id=external_id)
+    shipment = _locked(Shipment, source=source, external_id=external_id)
     if shipment is not None and shipment.order_id != order.pk:
         raise_field("order", _("This shipment belongs to another order."))
     created = False
@@ -509,6 +508,4 @@ def refund_record(*, actor, source: str, order: Order, data: RefundData):
 
 
 def raise_field(name: str, message: str):
-    from django.core.exceptions import ValidationError
-
     raise ValidationError({name: [message]})

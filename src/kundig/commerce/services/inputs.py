@@ -17,6 +17,8 @@ from django.core.validators import validate_email
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kundig.contacts.services import FieldErrors
+
 from ..choices import (
     ItemCondition,
     OrderStatus,
@@ -140,18 +142,8 @@ class ProductData:
     external_id: str = ""
 
 
-class Errors:
-    """Collects messages per field; raises them as one ValidationError."""
-
-    def __init__(self) -> None:
-        self.messages: dict[str, list[str]] = {}
-
-    def add(self, name: str, message: str) -> None:
-        self.messages.setdefault(name, []).append(str(message))
-
-    def raise_if_any(self) -> None:
-        if self.messages:
-            raise ValidationError(self.messages)
+class Errors(FieldErrors):
+    """The contacts services' per-field collector, with shop-data value checks."""
 
     def money(self, value, name: str, *, required: bool = False) -> Decimal | None:
         if value is None or value == "":

@@ -24,6 +24,7 @@ from .inputs import (
     CompanyLinkData,
     EmailData,
     PhoneData,
+    _Errors,
 )
 from .records import (
     company_search_key,
@@ -32,12 +33,16 @@ from .records import (
     contact_snapshot,
 )
 
+# The collector of messages per field, for other apps' services.
+FieldErrors = _Errors
+
 __all__ = [
     "COMPANY_FIELDS",
     "CONTACT_FIELDS",
     "AddressData",
     "CompanyLinkData",
     "EmailData",
+    "FieldErrors",
     "PhoneData",
     "companies_bulk_assign",
     "companies_bulk_tag",

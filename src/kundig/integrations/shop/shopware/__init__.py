@@ -13,7 +13,17 @@ from __future__ import annotations
 
 from kundig.commerce import services as commerce
 
-from ..base import Adapter, MappingError, get, matches_hex, moment, money, need, text
+from ..base import (
+    Adapter,
+    MappingError,
+    day,
+    get,
+    matches_hex,
+    moment,
+    money,
+    need,
+    text,
+)
 
 SALUTATIONS = {"mr": "herr", "mrs": "frau", "ms": "frau", "diverse": "divers"}
 ORDER_STATES = {"cancelled": "cancelled", "completed": "completed"}
@@ -161,7 +171,9 @@ def record_order(connection, order: dict) -> str:
                 carrier=text(get(delivery, "shippingMethod", "name", default="")),
                 tracking_number=text(codes[0]) if codes else "",
                 sent_at=moment(get(delivery, "updatedAt"), f"deliveries.{i}.updatedAt"),
-                promised_for=_day(get(delivery, "shippingDateLatest")),
+                promised_for=day(
+                    get(delivery, "shippingDateLatest"), "shippingDateLatest"
+                ),
             ),
         )
         done.append("shipment")
@@ -198,8 +210,3 @@ def record_order(connection, order: dict) -> str:
         )
         done.append("refund")
     return ", ".join(done)
-
-
-def _day(value):
-    when = moment(value, "shippingDateLatest")
-    return when.date() if when else None
