@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from kundig.core import audit
+from kundig.core import audit, bulk
 from kundig.core.choices import Permission
-from kundig.core.events import emit
+from kundig.core.events import emit, emit_many
 from kundig.core.models import User
 from kundig.core.notifications import notification_create
 from kundig.core.permissions import require
@@ -471,3 +472,56 @@ def visible_records_for_task(user: User, task: Task) -> dict:
         if task.company_id and can_see(user, task.company)
         else None,
     }
+
+
+@dataclass
+class SourceEntry:
+    """A timeline entry mirroring another record, for :func:`timeline_add_many`."""
+
+    contact_id: int
+    kind: str
+    channel: str
+    direction: str
+    occurred_at: dt.datetime
+    summary: str
+    source_type: str
+    source_id: str
+    source_url: str = ""
+    body: str = ""
+
+
+def timeline_add_many(entries: list[SourceEntry]) -> int:
+    """Add entries that mirror other records, many at once, as timeline_add would.
+
+    For services recording thousands of facts in one transaction (the order
+    import). The sources must be new: one already on the timeline breaks the
+    unique constraint and rolls the caller's transaction back.
+    """
+    if not entries:
+        return 0
+    ids = bulk.reserve_ids(TimelineEntry, len(entries))
+    now = timezone.now()
+    rows, events = [], []
+    for pk, entry in zip(ids, entries, strict=True):
+        summary = " ".join(strip_control_characters(entry.summary or "").split())
+        body = text_or_html_to_safe_html(entry.body) if entry.body else ""
+        rows.append(
+            (pk, entry.contact_id, None, entry.kind, entry.channel, entry.direction,
+             entry.occurred_at, None, summary[:SUMMARY_LENGTH], body,
+             entry.source_type, str(entry.source_id)[:100], entry.source_url, None,
+             now)
+        )  # fmt: skip
+        events.append(
+            ("timeline.entry_added", "activity.timelineentry", pk,
+             {"kind": entry.kind, "channel": entry.channel,
+              "contact_id": entry.contact_id, "company_id": None})
+        )  # fmt: skip
+    bulk.insert(
+        TimelineEntry,
+        ("id", "contact_id", "company_id", "kind", "channel", "direction",
+         "occurred_at", "actor_id", "summary", "body", "source_type", "source_id",
+         "source_url", "duration_minutes", "created_at"),
+        rows,
+    )  # fmt: skip
+    emit_many(events)
+    return len(rows)

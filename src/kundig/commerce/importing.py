@@ -3,10 +3,12 @@
 One row per order line; the rows of one order follow each other and share
 its order number. Headers may be English or German (``Bestellnummer``,
 ``Menge``, ``Einzelpreis`` …); decimals may use a comma (``19,95``); dates
-may be ``31.12.2026`` or ISO. Every order goes through
-:func:`kundig.commerce.services.order_record`, so an import run twice adds
-nothing, and a row that cannot be read is reported with its row number and
-column without stopping the import.
+may be ``31.12.2026`` or ISO. New orders are recorded a
+chunk at a time by :func:`kundig.commerce.services.orders_record_many` (the
+same rows, events and timeline entries as one by one, in a few statements);
+orders already stored go through :func:`~kundig.commerce.services.order_record`,
+so an import run twice adds nothing. A row that cannot be read is reported
+with its row number and column without stopping the import.
 
 Large files run as a background job (:class:`OrderImportJob`) with a progress
 bar: each chunk of orders and the job's cursor commit together, so a worker
@@ -24,7 +26,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import PurePath
 
-from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
@@ -46,7 +47,7 @@ from . import services
 from .choices import OrderStatus, SalesChannel
 
 KIND = "commerce.order_import"
-CHUNK_ORDERS = 200
+CHUNK_ORDERS = 2000
 MAX_ERRORS = 200
 
 # Accepted headers per column, compared without case, spaces, dashes and accents.
@@ -325,25 +326,45 @@ def iter_orders(
         yield _parse_order(group, positions, info.headers, channel=channel)
 
 
-def record_parsed(order: ParsedOrder, *, actor, source: str) -> list[str]:
-    """Record one parsed order; return the errors (empty when it was recorded)."""
-    if order.data is None:
-        return order.errors
-    try:
-        with transaction.atomic():
-            services.order_record(actor=actor, source=source, data=order.data)
-    except ValidationError as exc:
-        return [
-            _("Rows %(first)d–%(last)d, %(field)s: %(message)s")
-            % {
-                "first": order.first_row,
-                "last": order.last_row,
-                "field": name,
-                "message": " ".join(messages),
-            }
-            for name, messages in exc.message_dict.items()
-        ]
-    return []
+def record_many(orders: list[ParsedOrder], *, actor, source: str) -> list[list[str]]:
+    """Record parsed orders together; return each one's errors (empty: recorded).
+
+    New orders take the bulk path (:func:`services.orders_record_many`), in
+    one transaction with the caller's.
+    """
+    readable = [order for order in orders if order.data is not None]
+    with transaction.atomic():
+        outcomes = services.orders_record_many(
+            actor=actor, source=source, orders=[order.data for order in readable]
+        )
+    problems = {
+        id(order): _problems(order, outcome.errors)
+        for order, outcome in zip(readable, outcomes, strict=True)
+        if outcome.errors
+    }
+    return [
+        order.errors if order.data is None else problems.get(id(order), [])
+        for order in orders
+    ]
+
+
+def _problems(order: ParsedOrder, errors: dict[str, list[str]]) -> list[str]:
+    return [
+        _("Rows %(first)d–%(last)d, %(field)s: %(message)s")
+        % {
+            "first": order.first_row,
+            "last": order.last_row,
+            "field": name,
+            "message": " ".join(messages),
+        }
+        for name, messages in errors.items()
+    ]
+
+
+def chunks(orders: Iterator[ParsedOrder], size: int = CHUNK_ORDERS):
+    """Yield lists of at most ``size`` orders."""
+    while chunk := list(itertools.islice(orders, size)):
+        yield chunk
 
 
 # --- The background job -------------------------------------------------------------
@@ -413,10 +434,8 @@ class OrderImportJob(kinds.JobKind):
 
     def commit(self, job, work: list[ParsedOrder]) -> None:
         errors = job.state.setdefault("errors", [])
-        for order in work:
-            problems = record_parsed(
-                order, actor=job.created_by, source=job.params["source"]
-            )
+        results = record_many(work, actor=job.created_by, source=job.params["source"])
+        for order, problems in zip(work, results, strict=True):
             rows = order.rows
             if problems:
                 job.counters["failed"] = job.counters.get("failed", 0) + 1
@@ -463,7 +482,8 @@ __all__ = [
     "KIND",
     "OrderImportJob",
     "check_file",
+    "chunks",
     "iter_orders",
     "order_import_start",
-    "record_parsed",
+    "record_many",
 ]

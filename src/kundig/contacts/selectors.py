@@ -6,10 +6,12 @@ from django.db.models import Prefetch, QuerySet, prefetch_related_objects
 from django.shortcuts import get_object_or_404
 
 from kundig.core.audit import audit_history
+from kundig.core.text import sort_name
 from kundig.core.visibility import visible_q
 
 from . import search as search_backend
 from .models import (
+    Address,
     Company,
     Contact,
     ContactCompany,
@@ -199,3 +201,45 @@ def contact_by_name_and_postcode(
         .order_by("id")[:2]
     )
     return found[0] if len(found) == 1 else None
+
+
+def contacts_by_emails(emails) -> dict[str, int]:
+    """Map each address (lower-case) to the oldest contact id having it."""
+    wanted = {e.strip().lower() for e in emails if e}
+    found: dict[str, int] = {}
+    for email, contact_id in (
+        ContactEmail.objects.filter(email__in=wanted)
+        .order_by("-contact_id")
+        .values_list("email", "contact_id")
+        .iterator(chunk_size=5000)
+    ):
+        found[email] = contact_id  # the oldest comes last and stays
+    return found
+
+
+def contacts_by_names_and_postcodes(people) -> dict[tuple[str, str, str], list[int]]:
+    """Map ``(first, last, postcode)`` to the ids of contacts having them.
+
+    Keys are lower-case names and the stripped postcode; names compare
+    without case, like :func:`contact_by_name_and_postcode`. Lists hold at
+    most two ids: one is a match, two are too many.
+    """
+    wanted = {
+        (first.strip().lower(), last.strip().lower(), postcode.strip())
+        for first, last, postcode in people
+        if first and last and postcode
+    }
+    if not wanted:
+        return {}
+    candidates: dict[tuple[str, str, str], set[int]] = {}
+    # The folded sort name finds the candidates by index; the exact names
+    # are compared here.
+    rows = Address.objects.filter(
+        contact__sort_name__in={sort_name(last, first) for first, last, _p in wanted},
+        postcode__in={postcode for _f, _l, postcode in wanted},
+    ).values_list("contact_id", "contact__first_name", "contact__last_name", "postcode")
+    for contact_id, first, last, postcode in rows.iterator(chunk_size=5000):
+        key = (first.strip().lower(), last.strip().lower(), postcode.strip())
+        if key in wanted:
+            candidates.setdefault(key, set()).add(contact_id)
+    return {key: sorted(ids)[:2] for key, ids in candidates.items()}

@@ -25,6 +25,7 @@ from .inputs import (
     RevocationData,
     ShipmentData,
 )
+from .many import Outcome, orders_record_many
 from .orders import OrderResult, order_record
 from .products import product_record
 
@@ -33,6 +34,7 @@ __all__ = [
     "LineData",
     "OrderData",
     "OrderResult",
+    "Outcome",
     "ProductData",
     "RefundData",
     "ReturnData",
@@ -41,6 +43,7 @@ __all__ = [
     "ShipmentData",
     "buyer_match",
     "order_record",
+    "orders_record_many",
     "product_record",
     "refund_record",
     "return_record",

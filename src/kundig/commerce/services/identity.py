@@ -20,6 +20,10 @@ from ..choices import MatchRule, SalesChannel
 from ..models import ShopIdentity
 from .inputs import BuyerData
 
+# Held (shared) by every transaction matching one buyer, and exclusively by a
+# bulk import matching thousands at once (services/many.py).
+MATCHING_LOCK = "commerce:buyer-matching"
+
 _CONTACT_SOURCE = {
     SalesChannel.WEB_SHOP: "web_shop",
     SalesChannel.MARKETPLACE: "marketplace",
@@ -72,13 +76,18 @@ def _serialise(source: str, buyer: BuyerData) -> None:
         - {""}
     )
     with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock_shared(hashtextextended(%s, 0))",
+            [MATCHING_LOCK],
+        )
         for key in keys:
             cursor.execute(
                 "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [key]
             )
 
 
-def _contact_from_buyer(buyer: BuyerData, channel: str):
+def person_from_buyer(buyer: BuyerData, channel: str) -> dict:
+    """Return the ``fields``, ``emails`` and ``addresses`` of a new buyer."""
     fields = {
         "first_name": buyer.first_name,
         "last_name": buyer.last_name,
@@ -101,15 +110,17 @@ def _contact_from_buyer(buyer: BuyerData, channel: str):
                 country=buyer.country or "DE",
             )
         )
-    return contact_services.contact_create(
-        actor=None,
-        fields=fields,
-        emails=[contact_services.EmailData(buyer.email, is_primary=True)]
+    emails = (
+        [contact_services.EmailData(buyer.email, is_primary=True)]
         if buyer.email
-        else [],
-        phones=[],
-        addresses=addresses,
-        source=ChangeSource.SYSTEM,
+        else []
+    )
+    return {"fields": fields, "emails": emails, "addresses": addresses}
+
+
+def _contact_from_buyer(buyer: BuyerData, channel: str):
+    return contact_services.contact_create(
+        actor=None, **person_from_buyer(buyer, channel), source=ChangeSource.SYSTEM
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -394,15 +395,15 @@ def _unavailable_lines(order: Order, actor, *, known=frozenset()) -> None:
         )
 
 
-def _lines_html(order: Order) -> str:
-    from django.utils.html import format_html, format_html_join
-
-    rows = format_html_join(
-        "",
-        "<li>{} × {} ({} {})</li>",
-        (
-            (f"{line.quantity.normalize():f}", line.name, line.total, order.currency)
-            for line in order.lines.all()
-        ),
+def _lines_html(order: Order, lines=None) -> str:
+    """The order's lines as an HTML list for the timeline entry."""
+    if lines is None:
+        lines = order.lines.all()
+    # html.escape, not format_html: this runs for every imported order.
+    currency = html.escape(order.currency)
+    rows = "".join(
+        f"<li>{line.quantity.normalize():f} × {html.escape(line.name)} "
+        f"({html.escape(str(line.total))} {currency})</li>"
+        for line in lines
     )
-    return format_html("<ul>{}</ul>", rows) if rows else ""
+    return f"<ul>{rows}</ul>" if rows else ""

@@ -26,6 +26,15 @@ from .inputs import (
     PhoneData,
     _Errors,
 )
+from .many import (
+    Created,
+    Figures,
+    NewPerson,
+    contact_figures_set_many,
+    contacts_create_many,
+    contacts_set_stage_many,
+    person_errors,
+)
 from .records import (
     company_search_key,
     company_snapshot,
@@ -41,8 +50,11 @@ __all__ = [
     "CONTACT_FIELDS",
     "AddressData",
     "CompanyLinkData",
+    "Created",
     "EmailData",
     "FieldErrors",
+    "Figures",
+    "NewPerson",
     "PhoneData",
     "companies_bulk_assign",
     "companies_bulk_tag",
@@ -54,13 +66,17 @@ __all__ = [
     "contact_create",
     "contact_delete",
     "contact_figures_set",
+    "contact_figures_set_many",
     "contact_search_key",
     "contact_set_stage",
     "contact_snapshot",
     "contact_update",
     "contacts_bulk_assign",
     "contacts_bulk_tag",
+    "contacts_create_many",
+    "contacts_set_stage_many",
     "custom_definitions",
+    "person_errors",
 ]
 
 

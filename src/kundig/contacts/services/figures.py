@@ -23,6 +23,30 @@ def contact_figures_set(
     The caller computes from the whole order history, never by adding to the
     stored values, so a redelivered or out-of-order event cannot count twice.
     """
+    figures, _created = ContactFigures.objects.update_or_create(
+        contact_id=contact_id,
+        defaults=figures_values(
+            first_order_at=first_order_at,
+            last_order_at=last_order_at,
+            orders_count=orders_count,
+            revenue=revenue,
+            currency=currency,
+            orders_with_returns=orders_with_returns,
+        ),
+    )
+    return figures
+
+
+def figures_values(
+    *,
+    first_order_at,
+    last_order_at,
+    orders_count: int,
+    revenue,
+    currency: str,
+    orders_with_returns: int,
+) -> dict:
+    """Return the stored fields of figures, with the average and the returns rate."""
     revenue = Decimal(revenue)
     average = (
         (revenue / orders_count).quantize(Decimal("0.01"))
@@ -34,17 +58,13 @@ def contact_figures_set(
         if orders_count
         else Decimal("0")
     )
-    figures, _created = ContactFigures.objects.update_or_create(
-        contact_id=contact_id,
-        defaults={
-            "first_order_at": first_order_at,
-            "last_order_at": last_order_at,
-            "orders_count": orders_count,
-            "revenue": revenue,
-            "average_order_value": average,
-            "currency": currency,
-            "returns_count": orders_with_returns,
-            "returns_rate": rate,
-        },
-    )
-    return figures
+    return {
+        "first_order_at": first_order_at,
+        "last_order_at": last_order_at,
+        "orders_count": orders_count,
+        "revenue": revenue,
+        "average_order_value": average,
+        "currency": currency,
+        "returns_count": orders_with_returns,
+        "returns_rate": rate,
+    }

@@ -293,8 +293,13 @@ def _import(rows: int, rng: random.Random, write) -> str:
     write(f"Importing {rows} order rows …")
     started = time.perf_counter()
     imported = 0
-    for parsed in importing.iter_orders(data, info, channel="store"):
-        if not importing.record_parsed(parsed, actor=None, source=f"bench-{run}"):
-            imported += parsed.rows
+    parsed_orders = importing.iter_orders(data, info, channel="store")
+    for chunk in importing.chunks(parsed_orders):
+        results = importing.record_many(chunk, actor=None, source=f"bench-{run}")
+        imported += sum(
+            parsed.rows
+            for parsed, problems in zip(chunk, results, strict=True)
+            if not problems
+        )
     took = time.perf_counter() - started
     return f"{imported / took:,.0f}/s"

@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 from django.db import connection as default_connection
 from django.db import transaction
 
+from kundig.core.bulk import copy_text
+
 from .clock import TsFormat
 from .records import Rows
 from .tables import ALL, Table
@@ -290,26 +292,6 @@ class PostgresWriter(Writer):
             self.rebuilt += [s.table for s in saved]
 
 
-def _copy_value(value) -> str:
-    if value is None:
-        return "\\N"
-    if value is True or value is False:
-        return "t" if value else "f"
-    return str(value)
-
-
-def _escaped_value(value) -> str:
-    text = _copy_value(value)
-    if value is None or not isinstance(value, str):
-        return text
-    return (
-        text.replace("\\", "\\\\")
-        .replace("\t", "\\t")
-        .replace("\n", "\\n")
-        .replace("\r", "\\r")
-    )
-
-
 @functools.cache
 def special_columns(table: Table) -> list[int]:
     """Return the positions of ``table``'s columns that can be NULL or boolean."""
@@ -319,46 +301,6 @@ def special_columns(table: Table) -> list[int]:
         for i, column in enumerate(table.columns)
         if fields[column].null or fields[column].get_internal_type() == "BooleanField"
     ]
-
-
-def copy_text(rows: list[tuple], columns: int, special: list[int]) -> bytes:
-    """Return ``rows`` in COPY's text format.
-
-    ``special`` lists the columns that may hold NULL or booleans. Generated
-    values hardly ever hold a tab, newline or backslash, so each line is
-    joined as it is and only escaped value by value when a check of the
-    whole line finds one of them. (``Copy.write_row`` escapes every value of
-    every row and is several times slower.)
-    """
-    tabs = columns - 1
-    lines = []
-    for row in rows:
-        if special:
-            values = list(row)
-            nulls = 0
-            for i in special:
-                value = values[i]
-                if value is None:
-                    values[i] = "\\N"
-                    nulls += 1
-                elif value is True:
-                    values[i] = "t"
-                elif value is False:
-                    values[i] = "f"
-            line = "\t".join(map(str, values))
-        else:
-            nulls = 0
-            line = "\t".join(map(str, row))
-        if (
-            line.count("\t") != tabs
-            or "\n" in line
-            or "\r" in line
-            or line.count("\\") != nulls
-        ):
-            line = "\t".join([_escaped_value(v) for v in row])
-        lines.append(line)
-    lines.append("")
-    return "\n".join(lines).encode()
 
 
 def writer_for(connection=None, *, index_mode: str = "auto", log=None) -> Writer:

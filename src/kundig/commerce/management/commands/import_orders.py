@@ -29,17 +29,17 @@ class Command(BaseCommand):
             with open(file, "rb") as handle:
                 info = importing.check_file(handle, file)
                 orders = rows = failed = 0
-                for parsed in importing.iter_orders(handle, info, channel=channel):
-                    problems = importing.record_parsed(
-                        parsed, actor=None, source=source
-                    )
-                    rows += parsed.rows
-                    if problems:
-                        failed += 1
-                        for problem in problems:
-                            self.stderr.write(problem)
-                    else:
-                        orders += 1
+                parsed_orders = importing.iter_orders(handle, info, channel=channel)
+                for chunk in importing.chunks(parsed_orders):
+                    results = importing.record_many(chunk, actor=None, source=source)
+                    for parsed, problems in zip(chunk, results, strict=True):
+                        rows += parsed.rows
+                        if problems:
+                            failed += 1
+                            for problem in problems:
+                                self.stderr.write(problem)
+                        else:
+                            orders += 1
         except (OSError, ImportFileError) as exc:
             raise CommandError(str(exc)) from exc
         seconds = time.monotonic() - started
