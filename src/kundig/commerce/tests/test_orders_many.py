@@ -2,6 +2,7 @@
 
 import builtins
 import datetime as dt
+import threading
 from collections import Counter
 from decimal import Decimal
 
@@ -33,8 +34,13 @@ SOURCE = "kasse"
 DAY = dt.timedelta(days=1)
 
 
+# One moment for both runs of a scenario: a second passing between them
+# would otherwise show as a difference.
+BASE = timezone.now().replace(microsecond=0)
+
+
 def at(days_ago: int) -> dt.datetime:
-    return (timezone.now() - days_ago * DAY).replace(microsecond=0)
+    return BASE - days_ago * DAY
 
 
 def order(number, buyer, *, days_ago=30, lines=None, **fields):
@@ -430,3 +436,52 @@ def test_money_and_the_buyers_reach_the_figures(admin):
         Decimal("44.75"),
         Decimal("22.38"),
     )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_import_chunk_and_a_webhook_for_the_same_new_buyer_make_one_contact(
+    admin,
+):
+    if connection.vendor == "sqlite":
+        pytest.skip("SQLite serialises writers; the race needs PostgreSQL")
+    barrier = threading.Barrier(4)
+    failures = []
+
+    def run(work):
+        try:
+            barrier.wait()
+            with transaction.atomic():
+                work()
+        except Exception as exc:  # reported below
+            failures.append(exc)
+        finally:
+            connection.close()
+
+    buyer = BuyerData(email="zugleich@example.de", customer_ref="Z-1")
+
+    def chunk(prefix):
+        return lambda: services.orders_record_many(
+            actor=admin,
+            source=SOURCE,
+            orders=[order(f"{prefix}-{n}", buyer) for n in range(50)],
+        )
+
+    def single(number):
+        return lambda: services.order_record(
+            actor=admin, source="web", data=order(number, buyer)
+        )
+
+    threads = [
+        threading.Thread(target=run, args=(work,))
+        for work in (chunk("A"), chunk("B"), single("W-1"), single("W-2"))
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert failures == []
+    assert Contact.objects.filter(emails__email="zugleich@example.de").count() == 1
+    figures = ContactFigures.objects.get(contact__emails__email="zugleich@example.de")
+    assert figures.orders_count == Order.objects.count() == 102
+    assert DomainEvent.objects.filter(name="customer.first_order").count() == 1
