@@ -129,3 +129,21 @@ def test_the_shop_benchmark_posts_processes_and_imports_for_real(settings):
     assert "p95" in results.text() and "≥ 300/s" in results.markdown()
     assert not WebhookDelivery.objects.filter(status="pending").exists()
     assert measures["Order import, rows per second"].endswith("/s")
+
+
+def test_the_static_files_are_collected_before_pages_are_timed(monkeypatch):
+    # On a fresh machine nothing has collected them, and every page failed
+    # on the missing manifest entry.
+    from django.core.management import call_command
+
+    from kundig.ops.management.commands import bench as command
+
+    class Collected(Exception):
+        pass
+
+    def collect():
+        raise Collected
+
+    monkeypatch.setattr(command, "collectstatic_if_changed", collect)
+    with pytest.raises(Collected):
+        call_command("bench", "--requests", "1")

@@ -12,6 +12,7 @@ from django.db import DatabaseError
 
 from kundig.ops.bench import database
 from kundig.ops.bench.suite import benchmark, scenarios_named
+from kundig.ops.staticfiles import collectstatic_if_changed
 
 
 def _count(value: str) -> int:
@@ -100,6 +101,10 @@ class Command(BaseCommand):
         if options["requests"] < 1:
             raise CommandError("--requests must be at least 1.")
         only = [k.strip() for k in (options["only"] or "").split(",") if k.strip()]
+        # The pages link their CSS through the static files manifest; without
+        # it (a fresh machine that never ran the demo) every page fails.
+        if collectstatic_if_changed():
+            self.stdout.write("Collected the static files.")
         try:
             scenarios_named(only)
             config = database.parse_url(database.bench_url(options["database_url"]))
