@@ -525,3 +525,17 @@ def timeline_add_many(entries: list[SourceEntry]) -> int:
     )  # fmt: skip
     emit_many(events)
     return len(rows)
+
+
+def timeline_move_sources(
+    *, source_type: str, id_prefix: str, from_contact, to_contact
+) -> int:
+    """Move entries mirroring one record from one contact's timeline to another's.
+
+    The record's entries are those whose ``source_id`` starts with
+    ``id_prefix``; they are looked up among ``from_contact``'s entries (by
+    its index). Returns how many moved.
+    """
+    return TimelineEntry.objects.filter(
+        contact=from_contact, source_type=source_type, source_id__startswith=id_prefix
+    ).update(contact=to_contact)

@@ -25,3 +25,11 @@ class OrderImportForm(forms.Form):
         initial=SalesChannel.STORE,
         help_text=_("For rows without a channel column."),
     )
+
+
+class OrderReassignForm(forms.Form):
+    contact = forms.IntegerField(
+        label=_("The right contact"),
+        min_value=1,
+        error_messages={"required": _("Choose the contact the order belongs to.")},
+    )

@@ -72,3 +72,8 @@ def contact_commerce_summary(*, contact, recent: int = 5) -> dict:
         "open_revocations": open_revocations,
         "late_shipments": late,
     }
+
+
+def contact_visible(*, user, pk: int):
+    """The contact ``pk`` if ``user`` may see it, else None."""
+    return contact_selectors.contacts_visible_to(user).filter(pk=pk).first()

@@ -193,6 +193,10 @@ def contact_by_name_and_postcode(
         return None
     found = list(
         Contact.objects.filter(
+            # The folded sort name finds the few candidates by its index; the
+            # names are then compared without case (at a million contacts the
+            # case-insensitive comparison alone read them all: 120 ms).
+            sort_name=sort_name(last_name.strip(), first_name.strip()),
             first_name__iexact=first_name.strip(),
             last_name__iexact=last_name.strip(),
             addresses__postcode=postcode.strip(),

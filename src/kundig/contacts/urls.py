@@ -8,6 +8,7 @@ urlpatterns = [
     path("search/", contacts.search, name="search"),
     path("contacts/", contacts.contact_list, name="contact_list"),
     path("contacts/new/", contacts.contact_create, name="contact_create"),
+    path("contacts/lookup/", contacts.contact_lookup, name="contact_lookup"),
     path("contacts/bulk/", contacts.contact_bulk, name="contact_bulk"),
     path("contacts/export/", contacts.contact_export, name="contact_export"),
     path("contacts/<int:pk>/edit/", contacts.contact_edit, name="contact_edit"),

@@ -13,7 +13,7 @@ from .fulfilment import (
     shipment_record,
     shipments_flag_late,
 )
-from .identity import buyer_match
+from .identity import buyer_match, order_reassign
 from .inputs import (
     BuyerData,
     LineData,
@@ -42,6 +42,7 @@ __all__ = [
     "RevocationData",
     "ShipmentData",
     "buyer_match",
+    "order_reassign",
     "order_record",
     "orders_record_many",
     "product_record",

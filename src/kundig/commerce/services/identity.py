@@ -10,14 +10,24 @@ contact. Every decision is written to :class:`IdentityMatch`.
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from kundig.activity import services as activity_services
 from kundig.contacts import selectors as contact_selectors
 from kundig.contacts import services as contact_services
 from kundig.contacts.choices import ChangeSource
+from kundig.core import audit
+from kundig.core.choices import Permission
+from kundig.core.events import emit
+from kundig.core.permissions import require
+from kundig.core.visibility import can_see
 
 from ..choices import MatchRule, SalesChannel
-from ..models import ShopIdentity
+from ..models import IdentityMatch, Order, ShopIdentity
+from . import common
 from .inputs import BuyerData
 
 # Held (shared) by every transaction matching one buyer, and exclusively by a
@@ -135,3 +145,57 @@ def remember_customer_ref(*, source: str, customer_ref: str, contact) -> None:
             )
     except IntegrityError:  # recorded concurrently: the same fact
         pass
+
+
+@transaction.atomic
+def order_reassign(*, actor, order, contact):
+    """Move ``order`` to ``contact``: the buyer was matched to the wrong person.
+
+    The order takes its timeline entries (shipments, returns and refunds
+    included) along, the shop customer ID follows if it pointed at the wrong
+    contact, both contacts' figures are recomputed and the new one moves
+    along the lifecycle. The match stays on record, marked undone, and the
+    change is in the audit log and an ``order.reassigned`` event. Raises
+    ValidationError (``contact``) when either contact is not visible to
+    ``actor`` or nothing would change.
+    """
+    require(actor, Permission.WRITE)
+    order = Order.objects.select_for_update().select_related("contact").get(pk=order.pk)
+    old = order.contact
+    if not can_see(actor, old) or not can_see(actor, contact):
+        raise ValidationError({"contact": [_("Choose a contact you may see.")]})
+    if contact.pk == old.pk:
+        raise ValidationError({"contact": [_("The order already belongs to them.")]})
+    order.contact = contact
+    order.save(update_fields=["contact", "updated_at"])
+    activity_services.timeline_move_sources(
+        source_type="commerce.order",
+        id_prefix=f"{order.pk}:",
+        from_contact=old,
+        to_contact=contact,
+    )
+    now = timezone.now()
+    IdentityMatch.objects.filter(order=order).update(undone_at=now, undone_by=actor)
+    if order.customer_ref:
+        ShopIdentity.objects.filter(
+            source=order.source, customer_ref=order.customer_ref, contact=old
+        ).update(contact=contact)
+    common.figures_refresh(old.pk)
+    stats = common.figures_refresh(contact.pk)
+    locked = type(contact).objects.select_for_update().get(pk=contact.pk)
+    common.lifecycle_follow(locked, orders_count=stats["count"])
+    audit.audit_changes(
+        "commerce.order",
+        order.pk,
+        actor=actor,
+        before={"contact": str(old)},
+        after={"contact": str(contact)},
+    )
+    emit(
+        "order.reassigned",
+        order,
+        actor=actor,
+        from_contact_id=old.pk,
+        contact_id=contact.pk,
+    )
+    return order

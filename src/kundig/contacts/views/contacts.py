@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -66,6 +67,21 @@ def contact_list(request):
     if request.htmx and request.htmx.target == "contact-results":
         return render(request, "contacts/contact_list.html#results", context)
     return render(request, "contacts/contact_list.html", context)
+
+
+@login_required
+def contact_lookup(request):
+    """JSON for contact pickers in forms: id and label of matching contacts."""
+    query = request.GET.get("q", "").strip()[:100]
+    results = []
+    if len(query) >= 2:
+        for contact in selectors.contact_quick_search(
+            user=request.user, query=query, limit=10
+        ):
+            emails = [e.email for e in contact.emails.all()]
+            label = str(contact) + (f" · {emails[0]}" if emails else "")
+            results.append({"id": contact.pk, "label": label})
+    return JsonResponse({"results": results})
 
 
 @login_required

@@ -7,6 +7,7 @@ EVENT_TYPES: tuple[str, ...] = (
     "order.placed",
     "order.paid",
     "order.cancelled",
+    "order.reassigned",
     "shipment.sent",
     "shipment.delivered",
     "shipment.late",
