@@ -75,7 +75,9 @@ def _bodies(count: int, rng: random.Random) -> list[bytes]:
     for n in range(count):
         data = json.loads(json.dumps(template))
         order = data["data"]["payload"]["order"]
-        ident = uuid.UUID(int=rng.getrandbits(128)).hex
+        # New ids on every run: a second run on the same database would
+        # otherwise post duplicates, which are answered without any work.
+        ident = uuid.uuid4().hex
         order["id"] = ident
         order["orderNumber"] = f"B{n:07d}{ident[:4]}"
         customer = order["orderCustomer"]
@@ -85,7 +87,7 @@ def _bodies(count: int, rng: random.Random) -> list[bytes]:
         customer["customerId"] = f"c-{buyer}"
         order["orderDateTime"] = order["createdAt"] = timezone.now().isoformat()
         order["updatedAt"] = order["createdAt"]
-        data["source"]["eventId"] = uuid.UUID(int=rng.getrandbits(128)).hex
+        data["source"]["eventId"] = uuid.uuid4().hex
         bodies.append(json.dumps(data).encode())
     return bodies
 
@@ -277,7 +279,7 @@ def _import(rows: int, rng: random.Random, write) -> str:
         ["Bestellnummer", "Datum", "E-Mail", "Vorname", "Nachname", "PLZ",
          "Artikelnummer", "Artikel", "Menge", "Einzelpreis"]
     )  # fmt: skip
-    run = uuid.UUID(int=rng.getrandbits(128)).hex[:8]
+    run = uuid.uuid4().hex[:8]  # new orders on every run, as above
     n = 0
     while n < rows:
         number = f"I{run}-{n}"

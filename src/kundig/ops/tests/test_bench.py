@@ -130,6 +130,18 @@ def test_the_shop_benchmark_posts_processes_and_imports_for_real(settings):
     assert not WebhookDelivery.objects.filter(status="pending").exists()
     assert measures["Order import, rows per second"].endswith("/s")
 
+    # A second run on the same database measures new work, not duplicates.
+    from kundig.commerce.models import Order
+
+    deliveries, orders = WebhookDelivery.objects.count(), Order.objects.count()
+    again = shop_benchmark(
+        database_url=url, webhooks=40, import_rows=30, threads=4, workers=1
+    )
+    assert WebhookDelivery.objects.count() == deliveries + 40 + 20  # and warm-up
+    assert Order.objects.count() > orders + 40
+    measures = {what: value for what, value, _target in again.rows}
+    assert measures["Shop orders recorded by one worker"] not in ("0/s", "–")
+
 
 def test_the_static_files_are_collected_before_pages_are_timed(monkeypatch):
     # On a fresh machine nothing has collected them, and every page failed
