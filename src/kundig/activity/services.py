@@ -27,6 +27,11 @@ SUMMARY_LENGTH = 300
 BODY_MAX_LENGTH = 100_000
 
 
+def _one_line(text: str | None) -> str:
+    """``text`` on one line, without control characters."""
+    return " ".join(strip_control_characters(text or "").split())
+
+
 def _summary_from(body_html: str, kind: str) -> str:
     text = " ".join(html_to_text(body_html).split())
     if not text:
@@ -84,7 +89,7 @@ def timeline_add(
         errors["direction"] = [_("Use in, out or internal.")]
     if body and len(body) > BODY_MAX_LENGTH:
         errors["body"] = [_("The text is too long (at most 100,000 characters).")]
-    summary = " ".join(strip_control_characters(summary or "").split())
+    summary = _one_line(summary)
     if len(summary) > SUMMARY_LENGTH:
         errors["summary"] = [_("At most %(n)d characters.") % {"n": SUMMARY_LENGTH}]
     if occurred_at is not None and timezone.is_naive(occurred_at):
@@ -166,9 +171,9 @@ def timeline_entry_update(
         if entry.kind == Kind.NOTE and not entry.body:
             raise ValidationError({"body": [_("A note needs some text.")]})
     if summary is not None:
-        entry.summary = " ".join(strip_control_characters(summary).split())[
-            :SUMMARY_LENGTH
-        ] or _summary_from(entry.body, entry.kind)
+        entry.summary = _one_line(summary)[:SUMMARY_LENGTH] or _summary_from(
+            entry.body, entry.kind
+        )
     elif body is not None:
         entry.summary = _summary_from(entry.body, entry.kind)
     entry.save(update_fields=["summary", "body"])
@@ -210,7 +215,7 @@ def _clean_task(data: dict, *, actor: User | None, existing: Task | None) -> dic
         errors[name] = [_("Unknown field.")]
     clean: dict = {}
     if "title" in data or existing is None:
-        title = " ".join(strip_control_characters(str(data.get("title") or "")).split())
+        title = _one_line(str(data.get("title") or ""))
         if not title:
             errors["title"] = [_("A task needs a title.")]
         elif len(title) > 200:
@@ -503,7 +508,7 @@ def timeline_add_many(entries: list[SourceEntry]) -> int:
     now = timezone.now()
     rows, events = [], []
     for pk, entry in zip(ids, entries, strict=True):
-        summary = " ".join(strip_control_characters(entry.summary or "").split())
+        summary = _one_line(entry.summary)
         body = text_or_html_to_safe_html(entry.body) if entry.body else ""
         rows.append(
             (pk, entry.contact_id, None, entry.kind, entry.channel, entry.direction,

@@ -48,7 +48,7 @@ from ..models import (
 )
 from . import common, identity
 from .inputs import OrderData
-from .orders import _clean_order, _lines_html, order_record
+from .orders import _clean_order, lines_html, order_record
 
 ORDER = "commerce.order"
 CONTACT = "contacts.contact"
@@ -246,7 +246,8 @@ def _write(fresh: list[_New], *, source: str, actor) -> None:
         ).values_list("sku", "pk")
     )
     contact_ids = {_contact_id(n.contact) for n in fresh}
-    before = _purchases_before(contact_ids)
+    stages = _lock_buyers(contact_ids)
+    before = common.purchase_counts(contact_ids)
     rows = _Rows()
     url = Order(pk=2**62).get_absolute_url().replace(str(2**62), "{}")
     refs_known = set(
@@ -291,7 +292,7 @@ def _write(fresh: list[_New], *, source: str, actor) -> None:
     activity_services.timeline_add_many(rows.timeline)
     emit_many(rows.events, actor=actor)
     common.figures_refresh_many(contact_ids)
-    _lifecycle(fresh, before)
+    _lifecycle(fresh, before, stages)
 
 
 ORDER_COLUMNS = (
@@ -313,10 +314,6 @@ class _Line(NamedTuple):
     quantity: Decimal
     total: Decimal
     unavailable: bool
-
-
-class _Currency(NamedTuple):
-    currency: str
 
 
 ZERO = Order._meta.get_field("total").get_default()
@@ -399,7 +396,7 @@ def _order_rows(new: _New, contact_id, source, now, url, products, line_ids, row
         _("Order %(number)s placed: %(total)s %(currency)s")
         % {"number": label, "total": total, "currency": currency},
         placed_at,
-        body=_lines_html(_Currency(currency), written),
+        body=lines_html(written, currency),
     )
     rows.events.append(
         ("order.placed", ORDER, pk,
@@ -436,32 +433,19 @@ def _order_rows(new: _New, contact_id, source, now, url, products, line_ids, row
     return status
 
 
-def _purchases_before(contact_ids: set[int]) -> dict[int, int]:
-    """Lock the buyers' rows (as order_record does) and count their purchases."""
-    known = sorted(pk for pk in contact_ids if pk is not None)
-    if not known:
-        return {}
-    list(
-        _contact_model()
+def _lock_buyers(contact_ids: set[int]) -> dict[int, str]:
+    """Lock the buyers' rows (as order_record does); return their stages."""
+    return dict(
+        apps.get_model("contacts", "Contact")
         .objects.select_for_update()
-        .filter(pk__in=known)
+        .filter(pk__in=contact_ids)
         .order_by("pk")
-        .values_list("pk", flat=True)
-    )
-    return common.purchase_counts(known)
-
-
-def _contact_model():
-    return apps.get_model("contacts", "Contact")
-
-
-def _lifecycle(fresh: list[_New], before: dict[int, int]) -> None:
-    """Move each buyer along the lifecycle, one order after the other."""
-    stages = dict(
-        _contact_model()
-        .objects.filter(pk__in={_contact_id(n.contact) for n in fresh})
         .values_list("pk", "lifecycle_stage")
     )
+
+
+def _lifecycle(fresh: list[_New], before: dict[int, int], stages: dict) -> None:
+    """Move each buyer along the lifecycle, one order after the other."""
     counts = dict(before)
     moves = []
     for new in fresh:

@@ -247,7 +247,7 @@ def _create(actor, source, data, clean, lines, contact) -> OrderResult:
             "total": order.total,
             "currency": order.currency,
         },
-        body=_lines_html(order),
+        body=lines_html(order.lines.all(), order.currency),
         at=order.placed_at,
     )
     emit(
@@ -395,12 +395,10 @@ def _unavailable_lines(order: Order, actor, *, known=frozenset()) -> None:
         )
 
 
-def _lines_html(order: Order, lines=None) -> str:
-    """The order's lines as an HTML list for the timeline entry."""
-    if lines is None:
-        lines = order.lines.all()
+def lines_html(lines, currency: str) -> str:
+    """An order's lines as an HTML list for its timeline entry."""
     # html.escape, not format_html: this runs for every imported order.
-    currency = html.escape(order.currency)
+    currency = html.escape(currency)
     rows = "".join(
         f"<li>{line.quantity.normalize():f} × {html.escape(line.name)} "
         f"({html.escape(str(line.total))} {currency})</li>"

@@ -22,13 +22,13 @@ from kundig.commerce.models import (
     ShopIdentity,
 )
 from kundig.commerce.services import BuyerData, LineData, OrderData
+from kundig.contacts import services as contact_services
 from kundig.core.models import AuditEntry, DomainEvent
 
 pytestmark = pytest.mark.django_db
 Contact = apps.get_model("contacts", "Contact")
 ContactFigures = apps.get_model("contacts", "ContactFigures")
 LifecycleChange = apps.get_model("contacts", "LifecycleChange")
-contact_services = pytest.importorskip("kundig.contacts.services")
 
 SOURCE = "kasse"
 DAY = dt.timedelta(days=1)

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from django.db import connection as default_connection
 from django.db import transaction
 
+from kundig.core import bulk
 from kundig.core.bulk import copy_text
 
 from .clock import TsFormat
@@ -83,7 +84,7 @@ class Writer:
         pass
 
     def reserve_ids(self, table: Table, count: int) -> list[int]:
-        raise NotImplementedError
+        return bulk.reserve_ids(table.model_class, count, connection=self.connection)
 
     def write(self, table: Table, rows: list[tuple]) -> None:
         raise NotImplementedError
@@ -107,20 +108,6 @@ class Writer:
 class SQLiteWriter(Writer):
     vendor = "sqlite"
 
-    def reserve_ids(self, table: Table, count: int) -> list[int]:
-        # Inside the batch's IMMEDIATE transaction nobody else can write, so
-        # the next ids are those after the highest one the table ever used.
-        db_table = table.db_table
-        with self.connection.cursor() as cursor:
-            cursor.execute(f"SELECT max(id) FROM {self.qn(db_table)}")  # noqa: S608
-            highest = cursor.fetchone()[0] or 0
-            cursor.execute(
-                "SELECT seq FROM sqlite_sequence WHERE name = %s", [db_table]
-            )
-            row = cursor.fetchone()
-        start = max(highest, row[0] if row else 0) + 1
-        return list(range(start, start + count))
-
     def write(self, table: Table, rows: list[tuple]) -> None:
         columns = ", ".join(self.qn(c) for c in table.columns)
         marks = ", ".join("?" for _ in table.columns)
@@ -140,15 +127,6 @@ class PostgresWriter(Writer):
         with self.connection.cursor() as cursor:
             # Losing the last batches in a server crash is fine for generated data.
             cursor.execute("SET LOCAL synchronous_commit TO OFF")
-
-    def reserve_ids(self, table: Table, count: int) -> list[int]:
-        with self.connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) "
-                "FROM generate_series(1, %s)",
-                [table.db_table, count],
-            )
-            return sorted(row[0] for row in cursor.fetchall())
 
     def write(self, table: Table, rows: list[tuple]) -> None:
         columns = ", ".join(self.qn(c) for c in table.columns)
