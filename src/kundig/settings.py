@@ -117,6 +117,9 @@ def _secret_key() -> str:
 
 
 SECRET_KEY = _secret_key()
+# Earlier keys, comma-separated: sessions and stored secrets (mailbox passwords)
+# made with them stay readable after a key change.
+SECRET_KEY_FALLBACKS = env_list("KUNDIG_SECRET_KEY_FALLBACKS")
 ALLOWED_HOSTS = env_list("KUNDIG_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("KUNDIG_CSRF_TRUSTED_ORIGINS")
 BASE_URL = env_str("KUNDIG_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
@@ -162,6 +165,8 @@ INSTALLED_APPS = [
     "kundig.commerce",
     "kundig.integrations",
     "kundig.integrations.outgoing",
+    "kundig.messaging",
+    "kundig.automation",
     "kundig.api",
     "kundig.ops",
 ]

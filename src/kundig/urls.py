@@ -15,6 +15,8 @@ urlpatterns = [
     path("", include("kundig.commerce.urls")),
     path("", include("kundig.integrations.urls")),
     path("", include("kundig.integrations.outgoing.urls")),
+    path("", include("kundig.messaging.urls")),
+    path("", include("kundig.automation.urls")),
     path("accounts/", include("allauth.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),

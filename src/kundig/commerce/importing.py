@@ -40,6 +40,7 @@ from kundig.contacts.importing.reading import (
     inspect,
     iter_data_rows,
 )
+from kundig.core import events
 from kundig.core.choices import Permission
 from kundig.core.jobs import kinds
 
@@ -330,10 +331,11 @@ def record_many(orders: list[ParsedOrder], *, actor, source: str) -> list[list[s
     """Record parsed orders together; return each one's errors (empty: recorded).
 
     New orders take the bulk path (:func:`services.orders_record_many`), in
-    one transaction with the caller's.
+    one transaction with the caller's. Their events are marked historical:
+    playbooks do not answer imported orders.
     """
     readable = [order for order in orders if order.data is not None]
-    with transaction.atomic():
+    with transaction.atomic(), events.historical():
         outcomes = services.orders_record_many(
             actor=actor, source=source, orders=[order.data for order in readable]
         )

@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404
 from kundig.contacts import selectors as contact_selectors
 
 from .choices import ReturnStatus, RevocationStatus
-from .models import Order, Return, Revocation, Shipment
+from .models import Order, Refund, Return, Revocation, Shipment
 
 
 def orders_visible_to(user) -> QuerySet[Order]:
@@ -77,3 +77,22 @@ def contact_commerce_summary(*, contact, recent: int = 5) -> dict:
 def contact_visible(*, user, pk: int):
     """The contact ``pk`` if ``user`` may see it, else None."""
     return contact_selectors.contacts_visible_to(user).filter(pk=pk).first()
+
+
+# --- For messages (no viewer: the system writes to its customers) ---------------------
+
+FOR_MESSAGES = {
+    "order": Order,
+    "shipment": Shipment,
+    "revocation": Revocation,
+    "ret": Return,
+    "refund": Refund,
+}
+
+
+def records_for_messages(kind: str, ids) -> dict[int, object]:
+    """Orders (with lines) or their shipments, revocations, returns, refunds, by id."""
+    model = FOR_MESSAGES[kind]
+    qs = model.objects.filter(pk__in=list(ids))
+    qs = qs.prefetch_related("lines") if model is Order else qs.select_related("order")
+    return {record.pk: record for record in qs}

@@ -247,3 +247,23 @@ def contacts_by_names_and_postcodes(people) -> dict[tuple[str, str, str], list[i
         if key in wanted:
             candidates.setdefault(key, set()).add(contact_id)
     return {key: sorted(ids)[:2] for key, ids in candidates.items()}
+
+
+# --- For messages (no viewer: the system writes to its customers) ---------------------
+
+
+def contacts_for_messages(ids) -> dict[int, Contact]:
+    """The contacts ``ids`` with what a message's merge fields read, by id."""
+    return {
+        c.pk: c
+        for c in Contact.objects.filter(pk__in=list(ids))
+        .select_related("owner")
+        .prefetch_related(
+            "emails",
+            "addresses",
+            Prefetch(
+                "company_links",
+                queryset=ContactCompany.objects.select_related("company"),
+            ),
+        )
+    }

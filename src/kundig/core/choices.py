@@ -37,6 +37,7 @@ class Permission(models.TextChoices):
     EXPORT = "export", _("Export lists")
     IMPORT = "import", _("Import files")
     MANAGE = "manage", _("Manage users, teams and fields")
+    MESSAGING = "messaging", _("Write message templates and playbooks")
 
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
@@ -53,7 +54,13 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.SALES: frozenset({Permission.WRITE, Permission.BULK_EDIT, Permission.EXPORT}),
     Role.SERVICE: frozenset({Permission.WRITE, Permission.EXPORT}),
     Role.MARKETING: frozenset(
-        {Permission.WRITE, Permission.BULK_EDIT, Permission.EXPORT, Permission.IMPORT}
+        {
+            Permission.WRITE,
+            Permission.BULK_EDIT,
+            Permission.EXPORT,
+            Permission.IMPORT,
+            Permission.MESSAGING,
+        }
     ),
     Role.READ_ONLY: frozenset(),
 }

@@ -8,9 +8,11 @@ row that records it ran, so a retry or a second worker never repeats it.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 
 from django.db import transaction
 from django.utils import timezone
@@ -50,8 +52,33 @@ def handlers_for(name: str) -> list[tuple[str, Handler]]:
     return list(_handlers.get(name, ()))
 
 
+_historical: ContextVar[bool] = ContextVar("kundig_historical_events", default=False)
+
+
+@contextlib.contextmanager
+def historical() -> Iterator[None]:
+    """Mark the events emitted inside as history, not news.
+
+    Imports and pull syncs record facts that happened long ago; their events
+    carry ``"historical": true`` so that playbooks do not answer a 2024 order
+    with a confirmation mail. Handlers that keep figures or mirror data treat
+    them like any other event.
+    """
+    token = _historical.set(True)
+    try:
+        yield
+    finally:
+        _historical.reset(token)
+
+
+def is_historical(event: DomainEvent) -> bool:
+    return bool((event.payload or {}).get("historical"))
+
+
 def emit(name: str, subject=None, /, *, actor=None, **payload) -> DomainEvent:
     """Record the event ``name`` about ``subject`` in the current transaction."""
+    if _historical.get():
+        payload["historical"] = True
     event = DomainEvent.objects.create(
         name=name,
         subject_type=subject._meta.label_lower if subject is not None else "",
@@ -75,6 +102,8 @@ def emit_many(events, /, *, actor=None) -> int:
         return 0
     now = timezone.now()
     actor_id = actor.pk if actor is not None and actor.pk else None
+    if _historical.get():
+        events = [(n, t, i, {**p, "historical": True}) for n, t, i, p in events]
     bulk.insert(
         DomainEvent,
         ("name", "subject_type", "subject_id", "payload", "actor_id",

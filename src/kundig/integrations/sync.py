@@ -21,6 +21,7 @@ from django.db import DataError, IntegrityError, transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from kundig.core import events
 from kundig.core.choices import JOB_ACTIVE_STATUSES, Permission
 from kundig.core.jobs import kinds
 from kundig.core.jobs.kinds import JobFailed
@@ -149,7 +150,8 @@ class ShopSync(kinds.JobKind):
         counters = dict(job.counters)
         for index, order in enumerate(work.orders):
             try:
-                with transaction.atomic():
+                # History, not news: playbooks do not answer pulled orders.
+                with transaction.atomic(), events.historical():
                     note = record(connection, order)
             except ORDER_ERRORS as exc:
                 reason = mapping_reason(exc)

@@ -440,3 +440,26 @@ def subscription_send_test(*, actor, subscription: Subscription) -> Delivery:
         message="This is a test event from Kundig.",
     )
     return Delivery.objects.create(subscription=subscription, event=event)
+
+
+def delivery_create_for(*, subscription: Subscription, event: DomainEvent) -> Delivery:
+    """Deliver ``event`` to this one subscription, whatever it subscribed to.
+
+    For a playbook's webhook step: the step chose the subscription. Running
+    it again for the same event adds nothing.
+    """
+    with transaction.atomic():
+        Delivery.objects.bulk_create(
+            [
+                Delivery(
+                    subscription=subscription,
+                    event=event,
+                    next_attempt_at=timezone.now(),
+                )
+            ],
+            ignore_conflicts=True,
+        )
+        delivery = Delivery.objects.get(subscription=subscription, event=event)
+        if delivery.status == DeliveryStatus.PENDING:
+            transaction.on_commit(partial(_enqueue_send, delivery.pk))
+    return delivery

@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class AutomationConfig(AppConfig):
+    name = "kundig.automation"
+    verbose_name = _("Automation")
+
+    def ready(self) -> None:
+        # Register the event handler and the scheduled wake-ups.
+        from . import events, tasks  # noqa: F401

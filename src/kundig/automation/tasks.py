@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django_tasks import task
+
+from kundig.core import scheduler
+
+
+@task()
+def run_advance_task(run_id: int) -> str:
+    """Take a playbook run's due steps."""
+    from .services import run_advance
+
+    return run_advance(run_id)
+
+
+@task()
+def runs_wake() -> int:
+    """Advance the waiting playbook runs whose time has come."""
+    from .services import runs_wake_due
+
+    return runs_wake_due()
+
+
+scheduler.every(
+    timedelta(minutes=1), "automation.runs_wake", "kundig.automation.tasks.runs_wake"
+)

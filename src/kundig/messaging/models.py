@@ -1,0 +1,262 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from kundig.core import crypto
+
+from .choices import TEMPLATE_LANGUAGES, MessageStatus, Purpose, Security
+
+
+class Mailbox(models.Model):
+    """An address Kundig sends from (SMTP) and, where set, reads (IMAP)."""
+
+    name = models.CharField(_("name"), max_length=100)
+    email = models.EmailField(_("address"), unique=True)
+    sender_name = models.CharField(
+        _("sender name"),
+        max_length=100,
+        blank=True,
+        help_text=_('Shown to recipients, for example "Weber Wohnen Service".'),
+    )
+    is_default = models.BooleanField(
+        _("default mailbox"),
+        default=False,
+        help_text=_("Messages without a mailbox of their own go out from here."),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    smtp_host = models.CharField(_("SMTP server"), max_length=200)
+    smtp_port = models.PositiveIntegerField(_("SMTP port"), default=587)
+    smtp_security = models.CharField(
+        _("SMTP security"),
+        max_length=10,
+        choices=Security.choices,
+        default=Security.STARTTLS,
+    )
+    smtp_username = models.CharField(_("SMTP user name"), max_length=200, blank=True)
+    smtp_password_encrypted = models.TextField(blank=True, editable=False)
+    imap_host = models.CharField(_("IMAP server"), max_length=200, blank=True)
+    imap_port = models.PositiveIntegerField(_("IMAP port"), default=993)
+    imap_security = models.CharField(
+        _("IMAP security"),
+        max_length=10,
+        choices=Security.choices,
+        default=Security.SSL,
+    )
+    imap_username = models.CharField(_("IMAP user name"), max_length=200, blank=True)
+    imap_password_encrypted = models.TextField(blank=True, editable=False)
+    imap_folder = models.CharField(_("IMAP folder"), max_length=200, default="INBOX")
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        ordering = ["name", "id"]
+        verbose_name = _("mailbox")
+        verbose_name_plural = _("mailboxes")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_default"],
+                condition=Q(is_default=True),
+                name="messaging_mailbox_one_default",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} <{self.email}>"
+
+    def get_absolute_url(self) -> str:
+        return reverse("messaging:mailbox_edit", args=[self.pk])
+
+    @property
+    def smtp_password(self) -> str:
+        return crypto.decrypt(self.smtp_password_encrypted)
+
+    @property
+    def imap_password(self) -> str:
+        return crypto.decrypt(self.imap_password_encrypted)
+
+    @property
+    def reads_mail(self) -> bool:
+        return bool(self.imap_host and self.imap_username)
+
+
+class MessageTemplate(models.Model):
+    """A message users write once and Kundig fills in for each recipient."""
+
+    key = models.SlugField(
+        _("key"),
+        max_length=80,
+        unique=True,
+        help_text=_("A short name playbooks refer to, e.g. order-confirmation."),
+    )
+    name = models.CharField(_("name"), max_length=150)
+    purpose = models.CharField(
+        _("purpose"),
+        max_length=20,
+        choices=Purpose.choices,
+        default=Purpose.TRANSACTIONAL,
+    )
+    mailbox = models.ForeignKey(
+        Mailbox,
+        verbose_name=_("mailbox"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("Empty: the default mailbox."),
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    updated_at = models.DateTimeField(_("changed"), auto_now=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        verbose_name = _("message template")
+        verbose_name_plural = _("message templates")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("messaging:template_detail", args=[self.pk])
+
+
+class TemplateContent(models.Model):
+    """A template's text in one language."""
+
+    template = models.ForeignKey(
+        MessageTemplate, on_delete=models.CASCADE, related_name="contents"
+    )
+    language = models.CharField(_("language"), max_length=5, choices=TEMPLATE_LANGUAGES)
+    subject = models.CharField(_("subject"), max_length=300)
+    html = models.TextField(_("HTML"))
+    text = models.TextField(
+        _("plain text"),
+        blank=True,
+        help_text=_("Empty: made from the HTML."),
+    )
+
+    class Meta:
+        ordering = ["template", "language"]
+        verbose_name = _("template text")
+        verbose_name_plural = _("template texts")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["template", "language"],
+                name="messaging_content_one_per_language",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.template_id}:{self.language}"
+
+
+class Message(models.Model):
+    """One outgoing email: written when the decision to send is made, sent after.
+
+    ``idempotency_key`` names the reason and the recipient; a second attempt
+    to queue the same message finds the first one instead.
+    """
+
+    mailbox = models.ForeignKey(
+        Mailbox, verbose_name=_("mailbox"), on_delete=models.PROTECT, related_name="+"
+    )
+    contact = models.ForeignKey(
+        "contacts.Contact",
+        verbose_name=_("contact"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    template = models.ForeignKey(
+        MessageTemplate,
+        verbose_name=_("template"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    purpose = models.CharField(_("purpose"), max_length=20, choices=Purpose.choices)
+    idempotency_key = models.CharField(max_length=200, unique=True)
+    to_email = models.EmailField(_("to"))
+    to_name = models.CharField(_("recipient name"), max_length=200, blank=True)
+    subject = models.CharField(_("subject"), max_length=300)
+    html = models.TextField(_("HTML"), blank=True)
+    text = models.TextField(_("plain text"))
+    headers = models.JSONField(default=dict, blank=True)
+    message_id = models.CharField(_("Message-ID"), max_length=250, unique=True)
+    in_reply_to = models.CharField(max_length=250, blank=True)
+    references = models.TextField(blank=True)
+    status = models.CharField(
+        _("status"),
+        max_length=10,
+        choices=MessageStatus.choices,
+        default=MessageStatus.QUEUED,
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    # When the next attempt is due; while one runs, the end of its lease.
+    next_attempt_at = models.DateTimeField(
+        _("next attempt"), null=True, blank=True, default=timezone.now
+    )
+    last_error = models.CharField(_("reason"), max_length=500, blank=True)
+    # Which worker's attempt holds the lease (see services.outbox_send_due).
+    lease = models.CharField(max_length=32, blank=True, editable=False)
+    origin = models.CharField(
+        _("origin"),
+        max_length=200,
+        blank=True,
+        help_text=_("What decided to send it, e.g. a playbook step."),
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("queued"), default=timezone.now)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("message")
+        verbose_name_plural = _("messages")
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at", "id"],
+                condition=Q(status=MessageStatus.QUEUED),
+                name="messaging_message_due_idx",
+            ),
+            models.Index(
+                fields=["contact", "-created_at"], name="messaging_message_contact_idx"
+            ),
+            models.Index(
+                fields=["-created_at", "-id"], name="messaging_message_recent_idx"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.to_email}: {self.subject}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("messaging:message_detail", args=[self.pk])
+
+
+class SuppressedAddress(models.Model):
+    """An address Kundig no longer sends to (hard bounce, complaint, by hand)."""
+
+    email = models.EmailField(_("address"), unique=True)
+    reason = models.CharField(_("reason"), max_length=300)
+    created_at = models.DateTimeField(_("since"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("suppressed address")
+        verbose_name_plural = _("suppressed addresses")
+
+    def __str__(self) -> str:
+        return self.email

@@ -1,0 +1,20 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django_tasks import task
+
+from kundig.core import scheduler
+
+
+@task()
+def outbox_send() -> int:
+    """Send the queued messages that are due."""
+    from .services import outbox_send_due
+
+    return outbox_send_due()
+
+
+scheduler.every(
+    timedelta(minutes=1), "messaging.outbox_send", "kundig.messaging.tasks.outbox_send"
+)

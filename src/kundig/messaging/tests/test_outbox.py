@@ -1,0 +1,303 @@
+"""The outbox against a real SMTP server: once per reason, retries, failures."""
+
+import datetime as dt
+import threading
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from kundig.activity.models import TimelineEntry
+from kundig.core.models import DomainEvent
+from kundig.messaging import services
+from kundig.messaging.models import Message, MessageTemplate, SuppressedAddress
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def template(admin, mailbox):
+    return services.template_save(
+        actor=admin,
+        key="hello",
+        name="Hello",
+        purpose="transactional",
+        contents={
+            "de": {
+                "subject": "Hallo {{ contact.first_name }}",
+                "html": "<style>p{margin:0}</style><p>{{ salutation }},</p>"
+                "<p>schön, dass Sie da sind.</p>",
+            },
+            "en": {
+                "subject": "Hello {{ contact.first_name }}",
+                "html": "<p>{{ salutation }},</p>",
+            },
+        },
+    )
+
+
+@pytest.fixture
+def anna(make_contact, admin):
+    return make_contact(
+        admin, first_name="Anna", last_name="Weber", salutation="frau", title="Dr.",
+        email="anna@example.de",
+    )  # fmt: skip
+
+
+def queue(template, contact, key="k-1"):
+    return services.message_queue(template=template, contact=contact, key=key)
+
+
+def test_a_queued_message_arrives_as_a_proper_multipart_mail(template, anna, smtp):
+    queued = queue(template, anna)
+
+    assert queued.created
+    assert services.outbox_send_due() == 1
+
+    [mail] = smtp.messages
+    assert mail["Subject"] == "Hallo Anna"
+    assert mail["From"] == "Weber Wohnen Service <service@weber-wohnen.example>"
+    assert mail["To"] == "Anna Weber <anna@example.de>"
+    assert mail["Message-ID"].strip() == queued.message.message_id
+    assert mail["Message-ID"].endswith("@weber-wohnen.example>")
+    assert mail["Auto-Submitted"] == "auto-generated"
+    assert mail["Date"]
+    assert mail.get_content_type() == "multipart/alternative"
+    plain, html = mail.iter_parts()
+    assert plain.get_content_type() == "text/plain"
+    assert "Sehr geehrte Frau Dr. Weber," in plain.get_content()
+    assert html.get_content_type() == "text/html"
+    assert (
+        '<p style="margin: 0;">Sehr geehrte Frau Dr. Weber,</p>' in html.get_content()
+    )
+    message = Message.objects.get()
+    assert message.status == "sent" and message.sent_at is not None
+    entry = TimelineEntry.objects.get(source_type="messaging.message")
+    assert entry.contact_id == anna.pk and entry.kind == "email"
+    assert entry.direction == "out" and entry.summary == "Hallo Anna"
+    assert DomainEvent.objects.filter(name="message.sent").count() == 1
+
+
+def test_the_contacts_language_picks_the_text(template, make_contact, admin, smtp):
+    john = make_contact(admin, first_name="John", last_name="Smith", salutation="herr",
+                        language="en", email="john@example.com")  # fmt: skip
+    queue(template, john)
+    services.outbox_send_due()
+
+    [mail] = smtp.messages
+    assert mail["Subject"] == "Hello John"
+    assert "Dear Mr Smith," in mail.get_body(("plain",)).get_content()
+
+
+def test_the_same_reason_queues_one_message_and_sends_it_once(template, anna, smtp):
+    first = queue(template, anna)
+    again = queue(template, anna)
+
+    assert first.created and not again.created
+    assert again.message.pk == first.message.pk
+    assert services.outbox_send_due() == 1
+    assert services.outbox_send_due() == 0
+    assert len(smtp.messages) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_never_send_one_message_twice(
+    template, anna, smtp, make_contact, admin
+):
+    if connection.vendor == "sqlite":
+        pytest.skip("SQLite serialises writers; the lease test needs PostgreSQL")
+    for n in range(20):
+        contact = make_contact(admin, email=f"k{n}@example.de")
+        queue(template, contact, key=f"k-{n}")
+    from django.db import close_old_connections
+
+    results = []
+
+    def worker():
+        try:
+            results.append(services.outbox_send_due(batch=3))
+        finally:
+            close_old_connections()
+
+    threads = [threading.Thread(target=worker) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sum(results) == 20
+    assert len(smtp.messages) == 20
+    assert len({m["To"] for m in smtp.messages}) == 20
+
+
+def test_a_4xx_answer_retries_later_with_backoff(template, anna, smtp):
+    smtp.replies = ["451 4.3.0 Try again later"]
+    queue(template, anna)
+
+    assert services.outbox_send_due() == 0
+    message = Message.objects.get()
+    assert message.status == "queued"
+    assert message.attempts == 1
+    assert message.last_error == "451 4.3.0 Try again later"
+    assert message.next_attempt_at > timezone.now() + dt.timedelta(seconds=20)
+
+    Message.objects.update(next_attempt_at=timezone.now())
+    assert services.outbox_send_due() == 1
+    message.refresh_from_db()
+    assert message.status == "sent" and message.last_error == ""
+    assert len(smtp.messages) == 1
+
+
+def test_a_5xx_answer_fails_the_message_with_the_reason(template, anna, smtp):
+    smtp.replies = ["554 5.7.1 Message rejected as spam"]
+    queue(template, anna)
+
+    services.outbox_send_due()
+
+    message = Message.objects.get()
+    assert message.status == "failed"
+    assert message.last_error == "554 5.7.1 Message rejected as spam"
+    assert not TimelineEntry.objects.filter(source_type="messaging.message").exists()
+
+
+def test_a_failed_message_can_be_sent_again(template, anna, smtp, admin):
+    smtp.replies = ["554 no"]
+    queue(template, anna)
+    services.outbox_send_due()
+
+    services.message_retry(actor=admin, message=Message.objects.get())
+    assert services.outbox_send_due() == 1
+    assert Message.objects.get().status == "sent"
+
+
+def test_a_server_that_is_down_is_retried_and_given_up_on_at_last(
+    closed_port_mailbox, anna, admin
+):
+    template = services.template_save(
+        actor=admin, key="down", name="Down", mailbox=closed_port_mailbox,
+        contents={"de": {"subject": "x", "html": "<p>x</p>"}},
+    )  # fmt: skip
+    queue(template, anna)
+
+    for _ in range(services.MAX_ATTEMPTS):
+        Message.objects.filter(status="queued").update(next_attempt_at=timezone.now())
+        assert services.outbox_send_due() == 0
+
+    message = Message.objects.get()
+    assert message.status == "failed"
+    assert message.attempts == services.MAX_ATTEMPTS
+    assert message.last_error.startswith(
+        f"Gave up after {services.MAX_ATTEMPTS} attempts"
+    )
+
+
+def test_a_lost_attempt_is_taken_again_after_its_lease(template, anna, smtp):
+    queue(template, anna)
+    # A worker claimed it and died before sending.
+    services._claim(10)
+    assert services.outbox_send_due() == 0
+
+    Message.objects.update(next_attempt_at=timezone.now())
+    assert services.outbox_send_due() == 1
+
+
+def test_one_connection_carries_a_whole_batch(template, make_contact, admin, smtp):
+    for n in range(5):
+        queue(template, make_contact(admin, email=f"b{n}@example.de"), key=f"b-{n}")
+
+    assert services.outbox_send_due() == 5
+    assert smtp.connections == 1
+
+
+def test_bad_and_suppressed_addresses_stop_only_their_message(
+    template, anna, make_contact, admin
+):
+    SuppressedAddress.objects.create(email="bounced@example.de", reason="hard bounce")
+    bounced = make_contact(admin, email="bounced@example.de")
+    nobody = make_contact(admin)
+    nobody.emails.all().delete()
+
+    results = services.messages_queue(
+        template=template,
+        outgoing=[
+            services.Outgoing("a", services.merge.Recipient(anna.pk)),
+            services.Outgoing("b", services.merge.Recipient(bounced.pk)),
+            services.Outgoing("c", services.merge.Recipient(nobody.pk)),
+        ],
+    )
+
+    assert results[0].created
+    assert "no longer sends to bounced@example.de" in results[1].error
+    assert results[2].error == "The contact has no email address."
+    assert Message.objects.count() == 1
+
+
+def test_a_template_error_for_one_recipient_leaves_the_others(
+    admin, mailbox, anna, make_contact
+):
+    template = services.template_save(
+        actor=admin, key="shipped", name="Shipped",
+        contents={"de": {"subject": "x", "html": "<p>{{ shipment.tracking_url }}</p>"}},
+    )  # fmt: skip
+
+    queued = services.message_queue(template=template, contact=anna, key="x")
+
+    assert queued.message is None
+    assert "A merge value is missing" in queued.error
+    assert not Message.objects.exists()
+
+
+def test_marketing_messages_need_consent(admin, mailbox, anna):
+    template = services.template_save(
+        actor=admin, key="news", name="News", purpose="newsletter",
+        contents={"de": {"subject": "News", "html": "<p>Neu</p>"}},
+    )  # fmt: skip
+
+    queued = services.message_queue(template=template, contact=anna, key="n")
+    assert queued.error == "No confirmed consent for Newsletter."
+
+    services.consent_gate(lambda contact_id, purpose: contact_id == anna.pk)
+    try:
+        assert services.message_queue(template=template, contact=anna, key="n").created
+    finally:
+        services._consent_gates.clear()
+
+
+def test_a_template_is_refused_with_the_line_of_its_problem(admin, mailbox):
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError) as caught:
+        services.template_save(
+            actor=admin, key="bad", name="Bad",
+            contents={"de": {"subject": "ok",
+                             "html": "<p>ok</p>\n<p>{{ contact.shoe_size }}</p>"}},
+        )  # fmt: skip
+    assert caught.value.message_dict["html_de"] == [
+        "Line 2: Unknown merge field “contact.shoe_size”."
+    ]
+    assert not MessageTemplate.objects.filter(key="bad").exists()
+
+
+def test_only_admins_and_marketing_write_templates(sales_nord, marketing_user, mailbox):
+    from django.core.exceptions import PermissionDenied
+
+    contents = {"de": {"subject": "x", "html": "<p>x</p>"}}
+    with pytest.raises(PermissionDenied):
+        services.template_save(actor=sales_nord, key="s", name="S", contents=contents)
+    assert services.template_save(
+        actor=marketing_user, key="m", name="M", contents=contents
+    )
+
+
+def test_mailbox_passwords_are_stored_encrypted(mailbox, admin):
+    assert mailbox.smtp_password_encrypted.startswith("fernet:")
+    assert "not-needed" not in mailbox.smtp_password_encrypted
+    assert mailbox.smtp_password == "not-needed"
+    # Saving without a password keeps it.
+    services.mailbox_save(actor=admin, mailbox=mailbox, name="Service 2")
+    mailbox.refresh_from_db()
+    assert mailbox.smtp_password == "not-needed"
+
+
+def test_the_mailbox_test_reports_a_server_that_is_down(closed_port_mailbox, mailbox):
+    assert "Could not connect" in services.mailbox_test(closed_port_mailbox)
+    assert services.mailbox_test(mailbox) is None
