@@ -79,7 +79,7 @@ def clean(conditions, *, where: str) -> tuple[list[dict], list[str]]:
             )
             continue
         try:
-            value = _value(kind, value)
+            value = _value(kind, value, field)
         except ValueError as exc:
             problems.append(f"{label}: {exc}")
             continue
@@ -87,7 +87,7 @@ def clean(conditions, *, where: str) -> tuple[list[dict], list[str]]:
     return out, problems
 
 
-def _value(kind: str, value):
+def _value(kind: str, value, field: str = ""):
     if kind == "number":
         try:
             number = Decimal(str(value).replace(",", ".").strip())
@@ -119,8 +119,10 @@ def _value(kind: str, value):
             raise ValueError(
                 _("unknown stage %(stage)s.") % {"stage": ", ".join(unknown)}
             )
-    if kind == "list":
-        items = [i.upper() if len(i) == 2 else i for i in items]
+    if field == "country":
+        items = [i.upper() for i in items]
+    elif field == "language":
+        items = [i.lower() for i in items]
     return items
 
 

@@ -241,58 +241,61 @@ TEMPLATES: dict[str, tuple[str, str, dict[str, tuple[str, str]]]] = {
     ),
 }
 
+
+def _send(template: str, offer_text: str = "", offer_code: str = "") -> dict:
+    return {
+        "kind": "send_template",
+        "template": template,
+        "offer_text": offer_text,
+        "offer_code": offer_code,
+    }
+
+
 # key -> (name, trigger, steps)
 PLAYBOOKS: dict[str, tuple[str, str, list[dict]]] = {
     "order-confirmation": (
         "Bestellbestätigung / Order confirmation",
         "order.placed",
-        [{"kind": "send_template", "template": "order-confirmation"}],
+        [_send("order-confirmation")],
     ),
     "shipping-notice": (
         "Versandbestätigung mit Sendungsverfolgung / Shipping notice with tracking",
         "shipment.sent",
-        [{"kind": "send_template", "template": "shipping-notice"}],
+        [_send("shipping-notice")],
     ),
     "late-delivery-apology": (
         "Entschuldigung bei Lieferverzug / Late-delivery apology",
         "shipment.late",
-        [
-            {
-                "kind": "send_template",
-                "template": "late-delivery-apology",
-                "offer_text": "10 % auf Ihre nächste Bestellung",
-                "offer_code": "SORRY10",
-            }
-        ],
+        [_send("late-delivery-apology", "10 % auf Ihre nächste Bestellung", "SORRY10")],
     ),
     "revocation-received": (
         "Widerruf erhalten / Revocation received",
         "revocation.received",
-        [{"kind": "send_template", "template": "revocation-received"}],
+        [_send("revocation-received")],
     ),
     "return-received": (
         "Rücksendung angekommen / Return received",
         "return.received",
-        [{"kind": "send_template", "template": "return-received"}],
+        [_send("return-received")],
     ),
     "refund-issued": (
         "Erstattung / Refund",
         "refund.issued",
-        [{"kind": "send_template", "template": "refund-issued"}],
+        [_send("refund-issued")],
     ),
     "first-order-thanks": (
         "Danke nach der ersten Bestellung / Thank you after the first order",
         "customer.first_order",
         [
             {"kind": "wait", "days": 1, "hours": 0, "until_event": ""},
-            {"kind": "send_template", "template": "first-order-thanks"},
+            _send("first-order-thanks"),
         ],
     ),
     "reactivation": (
         "Reaktivierung / Reactivation",
         "customer.inactive",
         [
-            {"kind": "send_template", "template": "reactivation"},
+            _send("reactivation"),
             {"kind": "wait", "days": 14, "hours": 0, "until_event": "order.placed"},
             {
                 "kind": "branch",

@@ -172,6 +172,8 @@ def template_edit(request, pk: int | None = None):
             "template": template,
             "merge_fields": MERGE_FIELDS,
             "top_level": TOP_LEVEL,
+            "example_greeting": "{{ salutation }},",
+            "example_field": "{{ order.number }}",
         },
     )
 
