@@ -176,11 +176,11 @@ def refs_of(event: DomainEvent) -> dict[str, int]:
 def runs_start(event: DomainEvent) -> list[int]:
     """Start the runs ``event`` calls for, and wake the runs waiting for it."""
     contact_id = contact_of(event)
-    if contact_id is None:
+    if contact_id is None or is_historical(event):
+        # An imported 2024 order neither starts a playbook nor counts as the
+        # reaction a waiting run hopes for.
         return []
     woken = _wake_waiting(contact_id, event.name)
-    if is_historical(event):
-        return woken
     started = []
     for playbook in Playbook.objects.filter(
         is_active=True, trigger=event.name

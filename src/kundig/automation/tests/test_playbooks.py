@@ -109,6 +109,29 @@ def test_imported_history_starts_no_playbook(mailbox, smtp):
     assert not smtp.messages
 
 
+def test_imported_history_does_not_wake_a_waiting_run(
+    mailbox, smtp, admin, make_contact
+):
+    contact = make_contact(admin, email="w@example.de")
+    services.playbook_save(
+        actor=admin,
+        name="Wait for an order",
+        trigger="contact.created",
+        is_active=True,
+        steps_=[{"kind": "wait", "days": 14, "until_event": "order.placed"}],
+    )
+    services.runs_start(events.emit("contact.created", contact))
+    run = Run.objects.get()
+    services.run_advance(run.pk)
+
+    with events.historical():
+        services.runs_start(events.emit("order.placed", None, contact_id=contact.pk))
+
+    run.refresh_from_db()
+    assert run.status == "waiting" and run.woken_by == ""
+    assert run.wake_at > timezone.now() + dt.timedelta(days=13)
+
+
 def test_a_paused_playbook_starts_nothing(mailbox, smtp):
     commerce.order_record(actor=None, source="shop-1", data=order("5004"))
     dispatch()
