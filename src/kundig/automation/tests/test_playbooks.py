@@ -7,11 +7,12 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from kundig.activity.models import Task
-from kundig.automation import services
+from kundig.automation import defaults, services
 from kundig.automation.models import Playbook, Run, RunStep
 from kundig.commerce import services as commerce
 from kundig.commerce.tests.test_orders import order
 from kundig.core import events
+from kundig.messaging import rendering
 from kundig.messaging import services as messaging
 from kundig.messaging.models import Message
 
@@ -337,4 +338,13 @@ def test_every_ready_made_playbook_is_valid_as_shipped(admin):
     for playbook in Playbook.objects.exclude(key=None):
         assert steps.clean(playbook.version.steps) == playbook.version.steps, (
             playbook.key
+        )
+
+
+@pytest.mark.parametrize("key", sorted(defaults.TEMPLATES))
+def test_every_ready_made_template_passes_its_own_check(key):
+    for language, (subject, html) in defaults.TEMPLATES[key][2].items():
+        assert (
+            rendering.check(subject=subject, html=html, text="", language=language)
+            == {}
         )

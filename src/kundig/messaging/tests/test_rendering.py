@@ -1,6 +1,5 @@
 import pytest
 
-from kundig.automation import defaults
 from kundig.messaging import rendering
 
 
@@ -111,12 +110,3 @@ def test_money_and_dates_follow_the_language():
     assert rendering.money("1234.5", "EUR", "de") == "1.234,50 €"
     assert rendering.money("1234.5", "EUR", "en") == "€1,234.50"
     assert rendering.date(dt.date(2026, 11, 2), "de") == "2. November 2026"
-
-
-@pytest.mark.parametrize("key", sorted(defaults.TEMPLATES))
-def test_every_ready_made_template_passes_its_own_check(key):
-    for language, (subject, html) in defaults.TEMPLATES[key][2].items():
-        assert (
-            rendering.check(subject=subject, html=html, text="", language=language)
-            == {}
-        )
