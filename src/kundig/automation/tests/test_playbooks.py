@@ -348,3 +348,29 @@ def test_every_ready_made_template_passes_its_own_check(key):
             rendering.check(subject=subject, html=html, text="", language=language)
             == {}
         )
+
+
+def test_a_webhook_step_delivers_to_the_chosen_subscription_once(admin, make_contact):
+    from kundig.integrations.outgoing.models import Delivery, Subscription
+
+    hook = Subscription.objects.create(
+        name="CRM-Brücke", url="https://hooks.example.com/k", event_types=["order.paid"]
+    )
+    contact = make_contact(admin, email="h@example.de")
+    services.playbook_save(
+        actor=admin,
+        name="Tell the bridge",
+        trigger="contact.created",
+        is_active=True,
+        steps_=[{"kind": "webhook", "subscription": hook.pk}],
+    )
+    event = events.emit("contact.created", contact)
+    services.runs_start(event)
+    services.runs_start(event)
+    services.run_advance(Run.objects.get().pk)
+
+    delivery = Delivery.objects.get()
+    assert delivery.subscription == hook
+    assert delivery.event.name == "playbook.webhook"
+    assert delivery.event.payload["contact_id"] == contact.pk
+    assert delivery.event.payload["step"] == 1
