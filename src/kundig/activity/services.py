@@ -17,7 +17,7 @@ from kundig.core.models import User
 from kundig.core.notifications import notification_create
 from kundig.core.permissions import require
 from kundig.core.sanitize import html_to_text, text_or_html_to_safe_html
-from kundig.core.text import strip_control_characters
+from kundig.core.text import one_line
 from kundig.core.visibility import can_see
 
 from .choices import DEFAULT_CHANNEL, Channel, Direction, Kind, Priority, TaskStatus
@@ -25,11 +25,6 @@ from .models import Task, TimelineEntry
 
 SUMMARY_LENGTH = 300
 BODY_MAX_LENGTH = 100_000
-
-
-def _one_line(text: str | None) -> str:
-    """``text`` on one line, without control characters."""
-    return " ".join(strip_control_characters(text or "").split())
 
 
 def _summary_from(body_html: str, kind: str) -> str:
@@ -89,7 +84,7 @@ def timeline_add(
         errors["direction"] = [_("Use in, out or internal.")]
     if body and len(body) > BODY_MAX_LENGTH:
         errors["body"] = [_("The text is too long (at most 100,000 characters).")]
-    summary = _one_line(summary)
+    summary = one_line(summary)
     if len(summary) > SUMMARY_LENGTH:
         errors["summary"] = [_("At most %(n)d characters.") % {"n": SUMMARY_LENGTH}]
     if occurred_at is not None and timezone.is_naive(occurred_at):
@@ -171,7 +166,7 @@ def timeline_entry_update(
         if entry.kind == Kind.NOTE and not entry.body:
             raise ValidationError({"body": [_("A note needs some text.")]})
     if summary is not None:
-        entry.summary = _one_line(summary)[:SUMMARY_LENGTH] or _summary_from(
+        entry.summary = one_line(summary)[:SUMMARY_LENGTH] or _summary_from(
             entry.body, entry.kind
         )
     elif body is not None:
@@ -215,7 +210,7 @@ def _clean_task(data: dict, *, actor: User | None, existing: Task | None) -> dic
         errors[name] = [_("Unknown field.")]
     clean: dict = {}
     if "title" in data or existing is None:
-        title = _one_line(str(data.get("title") or ""))
+        title = one_line(str(data.get("title") or ""))
         if not title:
             errors["title"] = [_("A task needs a title.")]
         elif len(title) > 200:
@@ -508,7 +503,7 @@ def timeline_add_many(entries: list[SourceEntry]) -> int:
     now = timezone.now()
     rows, events = [], []
     for pk, entry in zip(ids, entries, strict=True):
-        summary = _one_line(entry.summary)
+        summary = one_line(entry.summary)
         body = text_or_html_to_safe_html(entry.body) if entry.body else ""
         rows.append(
             (pk, entry.contact_id, None, entry.kind, entry.channel, entry.direction,

@@ -7,5 +7,5 @@ class AutomationConfig(AppConfig):
     verbose_name = _("Automation")
 
     def ready(self) -> None:
-        # Register the event handler and the scheduled wake-ups.
-        from . import events, tasks  # noqa: F401
+        # Register the event handler, the scheduled wake-ups and the panel.
+        from . import events, panels, tasks  # noqa: F401

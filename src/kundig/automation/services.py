@@ -23,7 +23,7 @@ from kundig.core.choices import Permission
 from kundig.core.events import is_historical
 from kundig.core.models import DomainEvent
 from kundig.core.permissions import require
-from kundig.messaging.rendering import one_line
+from kundig.core.text import one_line
 
 from . import conditions, steps
 from .choices import TRIGGERS, RunStatus, StepOutcome
@@ -359,7 +359,6 @@ def playbook_dry_run(*, actor, playbook: Playbook, contact, refs=None) -> list[D
         playbook=playbook,
         version=version,
         contact=contact,
-        contact_id=contact.pk,
         cause="dry-run",
         event_name=playbook.trigger,
         refs=refs or {},

@@ -24,11 +24,11 @@ from kundig.contacts.services import (
 )
 from kundig.core.events import emit
 from kundig.core.models import User
+from kundig.core.text import one_line
 from kundig.integrations.outgoing import services as webhooks
 from kundig.integrations.outgoing.models import Subscription
 from kundig.messaging import services as messaging
 from kundig.messaging.models import MessageTemplate
-from kundig.messaging.rendering import one_line
 
 from . import conditions
 from .choices import TRIGGERS, StepKind, StepOutcome
@@ -332,14 +332,13 @@ def _send(run, index: int, step: dict, contact, *, dry: bool) -> Result:
             StepOutcome.FAILED,
             _("The template %(key)s is gone.") % {"key": step["template"]},
         )
-    extra = {}
-    if step.get("offer_text") or step.get("offer_code"):
-        extra["offer"] = {
+    # Always set, so a template's {% if offer.text %} works without an offer.
+    extra = {
+        "offer": {
             "text": step.get("offer_text", ""),
             "code": step.get("offer_code", ""),
         }
-    else:
-        extra["offer"] = {"text": "", "code": ""}
+    }
     if dry:
         try:
             rendered = messaging.template_preview(

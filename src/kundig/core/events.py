@@ -116,15 +116,23 @@ def emit_many(events, /, *, actor=None) -> int:
 
 
 def _request_dispatch() -> None:
-    # One dispatch job per committed transaction is enough. Django drops the
-    # callbacks of a rolled-back savepoint from run_on_commit, so looking there
-    # (rather than keeping our own flag) stays right when a savepoint fails.
+    on_commit_once(_enqueue_dispatch)
+
+
+def on_commit_once(func: Callable[[], None]) -> None:
+    """Run ``func`` after the current transaction commits, once however often asked.
+
+    For "there is new work, wake a worker": one job per committed transaction
+    is enough. Django drops the callbacks of a rolled-back savepoint from
+    ``run_on_commit``, so looking there (rather than keeping our own flag)
+    stays right when a savepoint fails.
+    """
     connection = transaction.get_connection()
     if connection.in_atomic_block and any(
-        func is _enqueue_dispatch for _, func, _ in connection.run_on_commit
+        registered is func for _, registered, _ in connection.run_on_commit
     ):
         return
-    transaction.on_commit(_enqueue_dispatch)
+    transaction.on_commit(func)
 
 
 def _enqueue_dispatch() -> None:

@@ -104,3 +104,12 @@ def has_control_characters(text: str) -> bool:
 
 def strip_control_characters(text: str) -> str:
     return _CONTROL.sub("", text or "")
+
+
+def one_line(text) -> str:
+    """``text`` on one line, without control characters.
+
+    Every run of whitespace (CR and LF included) becomes one space: a value
+    cleaned here cannot break a summary, a title or a mail header.
+    """
+    return " ".join(strip_control_characters(str(text or "")).split())

@@ -11,6 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.utils import timezone
 
 from kundig.commerce import selectors as commerce_selectors
 from kundig.contacts import selectors as contact_selectors
@@ -194,7 +195,7 @@ def load(recipients: list[Recipient], *, mailbox) -> list[Merge | None]:
             "company": _company(contact),
             "sender": sender,
             "recommendations": recommendations_for(contact, language),
-            "today": date(_today(), language),
+            "today": date(timezone.localdate(), language),
         }
         refs = dict(recipient.refs)
         for kind in ("shipment", "revocation", "ret", "refund"):
@@ -216,9 +217,3 @@ def load(recipients: list[Recipient], *, mailbox) -> list[Merge | None]:
             )
         )
     return out
-
-
-def _today():
-    from django.utils import timezone
-
-    return timezone.localdate()

@@ -22,7 +22,7 @@ from decimal import Decimal
 import css_inline
 import html2text
 import nh3
-from django.utils import formats, translation
+from django.utils import formats, timezone, translation
 from django.utils.html import escape
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -30,7 +30,7 @@ from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, nodes
 from jinja2.exceptions import SecurityError, UndefinedError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from kundig.core.text import strip_control_characters
+from kundig.core.text import one_line
 
 # --- The merge fields a template may use --------------------------------------------
 
@@ -191,11 +191,6 @@ class Rendered:
     subject: str
     html: str
     text: str
-
-
-def one_line(value: str) -> str:
-    """Collapse whitespace, including CR and LF: no header injection."""
-    return " ".join(strip_control_characters(str(value)).replace("\r", " ").split())
 
 
 def _part_label(part: str) -> str:
@@ -449,8 +444,6 @@ def date(value, language: str) -> str:
     if not value:
         return ""
     if hasattr(value, "astimezone"):
-        from django.utils import timezone
-
         value = timezone.localtime(value).date()
     with translation.override(language):
         return formats.date_format(value, "DATE_FORMAT", use_l10n=True)

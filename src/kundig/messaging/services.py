@@ -38,8 +38,9 @@ from kundig.activity.services import timeline_add
 from kundig.core import crypto
 from kundig.core.audit import audit_changes, audit_created
 from kundig.core.choices import Permission
-from kundig.core.events import emit
+from kundig.core.events import emit, on_commit_once
 from kundig.core.permissions import require
+from kundig.core.text import one_line
 
 from . import merge
 from .choices import MARKETING_PURPOSES, MessageStatus, Purpose, Security
@@ -50,7 +51,7 @@ from .models import (
     SuppressedAddress,
     TemplateContent,
 )
-from .rendering import RenderError, check, one_line, render
+from .rendering import RenderError, check, render
 
 logger = logging.getLogger(__name__)
 
@@ -234,29 +235,32 @@ def template_save(
         raise ValidationError(errors)
     template.save()
     old = {c.language: c for c in template.contents.all()}
+    changed = []
     for language, parts in kept.items():
         content = old.pop(language, None) or TemplateContent(
             template=template, language=language
         )
-        if creating or any(getattr(content, k) != v for k, v in parts.items()):
-            before.setdefault(f"text_{language}", content.subject or "")
-        for key, value in parts.items():
-            setattr(content, key, value)
-        content.save()
+        if content.pk is None or any(
+            getattr(content, k) != v for k, v in parts.items()
+        ):
+            changed.append(language)
+            for key, value in parts.items():
+                setattr(content, key, value)
+            content.save()
     for content in old.values():
+        changed.append(content.language)
         content.delete()
     if creating:
         audit_created(template, actor=actor)
-    else:
-        after = {
-            "key": template.key,
-            "name": template.name,
-            "purpose": template.purpose,
+        return template
+    after = {"key": template.key, "name": template.name, "purpose": template.purpose}
+    if changed:
+        # The texts are long; the log says which languages changed, not how.
+        before["texts"] = ""
+        after["texts"] = _("changed: %(languages)s") % {
+            "languages": ", ".join(sorted(changed))
         }
-        for key in before:
-            if key.startswith("text_"):
-                after[key] = _("changed")
-        audit_changes(template, actor=actor, before=before, after=after)
+    audit_changes(template, actor=actor, before=before, after=after)
     return template
 
 
@@ -264,11 +268,7 @@ def template_content(
     template: MessageTemplate, language: str
 ) -> TemplateContent | None:
     """The template's text in ``language``, else German, else English, else any."""
-    contents = {c.language: c for c in template.contents.all()}
-    for choice in (language, "de", "en"):
-        if choice in contents:
-            return contents[choice]
-    return next(iter(contents.values()), None)
+    return _content_for({c.language: c for c in template.contents.all()}, language)
 
 
 def template_preview(
@@ -321,20 +321,6 @@ class Outgoing:
     headers: dict | None = None
 
 
-def address_problem(email: str) -> str:
-    if not email:
-        return _("The contact has no email address.")
-    try:
-        validate_email(email)
-    except ValidationError:
-        return _("The address %(email)s is not valid.") % {"email": email}
-    if SuppressedAddress.objects.filter(email=email.lower()).exists():
-        return _("Kundig no longer sends to %(email)s (it bounced or objected).") % {
-            "email": email
-        }
-    return ""
-
-
 def _domain(mailbox: Mailbox) -> str:
     return mailbox.email.rpartition("@")[2] or "kundig.invalid"
 
@@ -367,11 +353,7 @@ def messages_queue(
     }
     todo = [o for o in outgoing if o.key not in existing]
     merged = merge.load([o.recipient for o in todo], mailbox=mailbox)
-    suppressed = set(
-        SuppressedAddress.objects.filter(
-            email__in=[m.email.lower() for m in merged if m and m.email]
-        ).values_list("email", flat=True)
-    )
+    suppressed = _suppressed(m.email for m in merged if m and m.email)
     contents = {c.language: c for c in template.contents.all()}
     results: dict[str, Queued] = {
         key: Queued(key=key, message=message) for key, message in existing.items()
@@ -447,6 +429,15 @@ def messages_queue(
     return [results[o.key] for o in outgoing]
 
 
+def _suppressed(emails: Iterable[str]) -> set[str]:
+    """Which of ``emails`` Kundig no longer sends to (lower-cased)."""
+    return set(
+        SuppressedAddress.objects.filter(
+            email__in={e.lower() for e in emails}
+        ).values_list("email", flat=True)
+    )
+
+
 def _content_for(contents: dict[str, TemplateContent], language: str):
     for choice in (language, "de", "en"):
         if choice in contents:
@@ -493,12 +484,7 @@ def message_queue(
 
 
 def _request_send() -> None:
-    connection = transaction.get_connection()
-    if connection.in_atomic_block and any(
-        func is _enqueue_send for _, func, _ in connection.run_on_commit
-    ):
-        return
-    transaction.on_commit(_enqueue_send)
+    on_commit_once(_enqueue_send)
 
 
 def _enqueue_send() -> None:
@@ -645,8 +631,8 @@ def outbox_send_due(*, batch: int = BATCH, budget_seconds: float = 50) -> int:
     return sent
 
 
-def _still_wanted(message: Message) -> str:
-    if SuppressedAddress.objects.filter(email=message.to_email.lower()).exists():
+def _still_wanted(message: Message, suppressed: set[str]) -> str:
+    if message.to_email.lower() in suppressed:
         return _("Kundig no longer sends to %(email)s (it bounced or objected).") % {
             "email": message.to_email
         }
@@ -659,8 +645,10 @@ def _send_batch(messages: list[Message], token: str) -> int:
     mailbox = messages[0].mailbox
     connection = None
     sent = 0
+    # Blocked since they were queued (a bounce, an objection): one query.
+    suppressed = _suppressed(m.to_email for m in messages)
     for message in messages:
-        reason = _still_wanted(message)
+        reason = _still_wanted(message, suppressed)
         if reason:
             _finish(message, token, status=MessageStatus.CANCELLED, last_error=reason,
                     next_attempt_at=None)  # fmt: skip

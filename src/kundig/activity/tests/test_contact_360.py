@@ -218,8 +218,9 @@ def test_cursor_round_trip():
 # session, user, the user's team (menu), contact with owner, team and creator,
 # its emails, phones, addresses, tags, companies, open tasks with their
 # counts, the timeline grouped for the key figures, the first page of the
-# timeline, custom field definitions, unread notifications
-CONTACT_PAGE = 14
+# timeline, custom field definitions, unread notifications, the contact's
+# recent messages and playbook runs
+CONTACT_PAGE = 16
 
 
 def test_the_page_makes_a_fixed_number_of_queries(

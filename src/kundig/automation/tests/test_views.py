@@ -135,3 +135,36 @@ def test_the_dry_run_page_says_what_would_happen(
     text = page.content.decode()
     assert "Would send “Welcome, and thank you”" in text or "Würde" in text
     assert not Message.objects.exists()
+
+
+def test_the_360_page_shows_the_contacts_messages_and_runs(
+    client_for, admin, sales_nord, make_contact, mailbox
+):
+    from kundig.automation import services
+    from kundig.core import events
+
+    contact = make_contact(sales_nord, email="p@example.de")
+    template = MessageTemplate.objects.get(key="first-order-thanks")
+    messaging.message_queue(template=template, contact=contact, key="p")
+    services.playbook_save(
+        actor=admin,
+        name="Tag them",
+        trigger="contact.created",
+        is_active=True,
+        steps_=[{"kind": "add_tag", "tag": "begrüßt"}],
+    )
+    services.runs_start(events.emit("contact.created", contact))
+    services.run_advance(services.Run.objects.get().pk)
+    sales_nord.language = "en"
+    sales_nord.save()
+
+    page = client_for(sales_nord).get(contact.get_absolute_url()).content.decode()
+
+    assert "Messages and playbooks" in page
+    assert "Welcome, and thank you" in page or "Schön, dass Sie da sind" in page
+    assert "Tag them" in page
+    # Sales may see the contact's messages, not open the messaging pages.
+    assert (
+        reverse("automation:run_detail", args=[services.Run.objects.get().pk])
+        not in page
+    )
