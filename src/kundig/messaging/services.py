@@ -19,8 +19,8 @@ import secrets
 import smtplib
 import time
 import uuid
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Iterable
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from email.utils import formataddr, make_msgid
 
@@ -69,25 +69,51 @@ _random = secrets.SystemRandom()
 
 # --- Consent gates --------------------------------------------------------------------
 
-# A gate answers whether a marketing message may go to a contact; the privacy
-# app registers the consent ledger here (messaging cannot import it: layers).
-# Without a gate no marketing message goes out at all.
-ConsentGate = Callable[[int, str], bool]
-_consent_gates: list[ConsentGate] = []
+# The privacy app registers the consent ledger here (messaging cannot import
+# it: layers). The policy answers, for many contacts at once, who may receive
+# a marketing purpose, and gives each marketing message its unsubscribe link.
+# Without a policy no marketing message goes out at all.
 
 
-def consent_gate(func: ConsentGate) -> ConsentGate:
-    if func not in _consent_gates:
-        _consent_gates.append(func)
-    return func
+@dataclass(frozen=True)
+class ConsentPolicy:
+    allowed: Callable[[Collection[int], str], set[int]]
+    unsubscribe_url: Callable[[int, str], str]
+
+
+_consent_policy: list[ConsentPolicy] = []
+
+
+def consent_policy_register(policy: ConsentPolicy) -> ConsentPolicy:
+    _consent_policy[:] = [policy]
+    return policy
+
+
+def contacts_may_receive(contact_ids: Collection[int], purpose: str) -> set[int]:
+    """Which of ``contact_ids`` may receive a message of ``purpose``."""
+    ids = {pk for pk in contact_ids if pk is not None}
+    if purpose not in MARKETING_PURPOSES:
+        return ids
+    if not _consent_policy or not ids:
+        return set()
+    return _consent_policy[0].allowed(ids, purpose) & ids
 
 
 def may_send(contact_id: int | None, purpose: str) -> bool:
     if purpose not in MARKETING_PURPOSES:
         return True
-    if contact_id is None or not _consent_gates:
-        return False
-    return all(gate(contact_id, purpose) for gate in _consent_gates)
+    return contact_id in contacts_may_receive([contact_id], purpose)
+
+
+def _unsubscribe(contact_id: int, purpose: str) -> tuple[str, dict]:
+    """A marketing message's unsubscribe link and RFC 8058 headers."""
+    if purpose not in MARKETING_PURPOSES or not _consent_policy:
+        return "", {}
+    url = _consent_policy[0].unsubscribe_url(contact_id, purpose)
+    return url, {
+        "List-Unsubscribe": f"<{url}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    }
 
 
 # --- Mailboxes ------------------------------------------------------------------------
@@ -352,7 +378,19 @@ def messages_queue(
         for m in Message.objects.filter(idempotency_key__in=[o.key for o in outgoing])
     }
     todo = [o for o in outgoing if o.key not in existing]
-    merged = merge.load([o.recipient for o in todo], mailbox=mailbox)
+    purpose = template.purpose
+    allowed = contacts_may_receive([o.recipient.contact_id for o in todo], purpose)
+    recipients, unsubscribe = [], {}
+    for item in todo:
+        recipient = item.recipient
+        if recipient.contact_id in allowed and purpose in MARKETING_PURPOSES:
+            url, unsubscribe[item.key] = _unsubscribe(recipient.contact_id, purpose)
+            # A copy: callers may share one ``extra`` between recipients.
+            recipient = replace(
+                recipient, extra={**recipient.extra, "unsubscribe_url": url}
+            )
+        recipients.append(recipient)
+    merged = merge.load(recipients, mailbox=mailbox)
     suppressed = _suppressed(m.email for m in merged if m and m.email)
     contents = {c.language: c for c in template.contents.all()}
     results: dict[str, Queued] = {
@@ -366,7 +404,7 @@ def messages_queue(
                 key=item.key, error=_("The contact was deleted.")
             )
             continue
-        problem = _recipient_problem(data, template.purpose, suppressed)
+        problem = _recipient_problem(data, purpose, suppressed, allowed)
         if problem:
             results[item.key] = Queued(key=item.key, error=problem)
             continue
@@ -387,7 +425,7 @@ def messages_queue(
         except RenderError as exc:
             results[item.key] = Queued(key=item.key, error=str(exc))
             continue
-        headers = dict(item.headers or {})
+        headers = dict(item.headers or {}) | unsubscribe.get(item.key, {})
         if automated:
             headers.setdefault("Auto-Submitted", "auto-generated")
         rows.append(
@@ -445,7 +483,9 @@ def _content_for(contents: dict[str, TemplateContent], language: str):
     return next(iter(contents.values()), None)
 
 
-def _recipient_problem(data: merge.Merge, purpose: str, suppressed: set[str]) -> str:
+def _recipient_problem(
+    data: merge.Merge, purpose: str, suppressed: set[str], allowed: set[int]
+) -> str:
     if not data.email:
         return _("The contact has no email address.")
     try:
@@ -456,7 +496,7 @@ def _recipient_problem(data: merge.Merge, purpose: str, suppressed: set[str]) ->
         return _("Kundig no longer sends to %(email)s (it bounced or objected).") % {
             "email": data.email
         }
-    if not may_send(data.contact.pk, purpose):
+    if data.contact.pk not in allowed:
         return _("No confirmed consent for %(purpose)s.") % {
             "purpose": Purpose(purpose).label
         }
@@ -631,12 +671,28 @@ def outbox_send_due(*, batch: int = BATCH, budget_seconds: float = 50) -> int:
     return sent
 
 
-def _still_wanted(message: Message, suppressed: set[str]) -> str:
+def _consented(messages: list[Message]) -> set[tuple[int | None, str]]:
+    """(contact, purpose) pairs of ``messages`` that may still go out."""
+    by_purpose: dict[str, set] = {}
+    for message in messages:
+        by_purpose.setdefault(message.purpose, set()).add(message.contact_id)
+    return {
+        (contact_id, purpose)
+        for purpose, ids in by_purpose.items()
+        for contact_id in contacts_may_receive(ids, purpose)
+    } | {
+        (m.contact_id, m.purpose)
+        for m in messages
+        if m.contact_id is None and m.purpose not in MARKETING_PURPOSES
+    }
+
+
+def _still_wanted(message: Message, suppressed: set[str], consented: set) -> str:
     if message.to_email.lower() in suppressed:
         return _("Kundig no longer sends to %(email)s (it bounced or objected).") % {
             "email": message.to_email
         }
-    if not may_send(message.contact_id, message.purpose):
+    if (message.contact_id, message.purpose) not in consented:
         return _("The consent was withdrawn before the message went out.")
     return ""
 
@@ -647,8 +703,9 @@ def _send_batch(messages: list[Message], token: str) -> int:
     sent = 0
     # Blocked since they were queued (a bounce, an objection): one query.
     suppressed = _suppressed(m.to_email for m in messages)
+    consented = _consented(messages)  # and withdrawn consents: one per purpose
     for message in messages:
-        reason = _still_wanted(message, suppressed)
+        reason = _still_wanted(message, suppressed, consented)
         if reason:
             _finish(message, token, status=MessageStatus.CANCELLED, last_error=reason,
                     next_attempt_at=None)  # fmt: skip

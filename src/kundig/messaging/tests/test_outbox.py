@@ -255,11 +255,21 @@ def test_marketing_messages_need_consent(admin, mailbox, anna):
     queued = services.message_queue(template=template, contact=anna, key="n")
     assert queued.error == "No confirmed consent for Newsletter."
 
-    services.consent_gate(lambda contact_id, purpose: contact_id == anna.pk)
+    services.consent_policy_register(
+        services.ConsentPolicy(
+            allowed=lambda ids, purpose: {anna.pk} & set(ids),
+            unsubscribe_url=lambda contact_id, purpose: f"https://x.test/u/{purpose}",
+        )
+    )
     try:
-        assert services.message_queue(template=template, contact=anna, key="n").created
+        queued = services.message_queue(template=template, contact=anna, key="n")
     finally:
-        services._consent_gates.clear()
+        services._consent_policy.clear()
+    assert queued.created
+    assert queued.message.headers["List-Unsubscribe"] == "<https://x.test/u/newsletter>"
+    assert queued.message.headers["List-Unsubscribe-Post"] == (
+        "List-Unsubscribe=One-Click"
+    )
 
 
 def test_a_template_is_refused_with_the_line_of_its_problem(admin, mailbox):
