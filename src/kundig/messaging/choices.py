@@ -37,3 +37,27 @@ STATUS_COLORS = {
 }
 
 TEMPLATE_LANGUAGES = [("de", _("German")), ("en", _("English"))]
+
+
+class InboundKind(models.TextChoices):
+    """What an incoming mail is. Only ``MAIL`` is answered by anything automatic."""
+
+    MAIL = "mail", _("Mail")
+    AUTO_REPLY = "auto_reply", _("Automatic reply")
+    BULK = "bulk", _("Bulk or list mail")
+    OWN = "own", _("From one of our mailboxes")
+    BOUNCE = "bounce", _("Delivery report")
+
+
+INBOUND_KIND_COLORS = {
+    InboundKind.MAIL: "green",
+    InboundKind.AUTO_REPLY: "yellow",
+    InboundKind.BULK: "secondary",
+    InboundKind.OWN: "azure",
+    InboundKind.BOUNCE: "red",
+}
+
+
+class Bounce(models.TextChoices):
+    HARD = "hard", _("Hard bounce (address does not exist)")
+    SOFT = "soft", _("Soft bounce (delivery delayed)")

@@ -1,15 +1,25 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q
+from django.db.models.signals import post_delete
+from django.dispatch import receiver
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import get_valid_filename
 from django.utils.translation import gettext_lazy as _
 
 from kundig.core import crypto
 
-from .choices import TEMPLATE_LANGUAGES, MessageStatus, Purpose, Security
+from .choices import (
+    TEMPLATE_LANGUAGES,
+    Bounce,
+    InboundKind,
+    MessageStatus,
+    Purpose,
+    Security,
+)
 
 
 class Mailbox(models.Model):
@@ -50,6 +60,17 @@ class Mailbox(models.Model):
     imap_username = models.CharField(_("IMAP user name"), max_length=200, blank=True)
     imap_password_encrypted = models.TextField(blank=True, editable=False)
     imap_folder = models.CharField(_("IMAP folder"), max_length=200, default="INBOX")
+    # Reading progress: the folder's UIDVALIDITY and the highest UID filed.
+    # A UIDVALIDITY that changed means the server renumbered the folder: the
+    # reader starts over, and Message-IDs keep it from filing a mail twice.
+    imap_uidvalidity = models.BigIntegerField(null=True, blank=True, editable=False)
+    imap_last_uid = models.BigIntegerField(default=0, editable=False)
+    imap_checked_at = models.DateTimeField(
+        _("last read"), null=True, blank=True, editable=False
+    )
+    imap_error = models.CharField(
+        _("reading problem"), max_length=500, blank=True, editable=False
+    )
     created_at = models.DateTimeField(_("created"), default=timezone.now)
 
     class Meta:
@@ -220,6 +241,11 @@ class Message(models.Model):
     )
     created_at = models.DateTimeField(_("queued"), default=timezone.now)
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    bounce = models.CharField(
+        _("bounce"), max_length=10, choices=Bounce.choices, blank=True
+    )
+    bounce_reason = models.CharField(_("bounce reason"), max_length=500, blank=True)
+    bounced_at = models.DateTimeField(_("bounced"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -260,3 +286,123 @@ class SuppressedAddress(models.Model):
 
     def __str__(self) -> str:
         return self.email
+
+
+def _attachment_path(attachment: InboundAttachment, filename: str) -> str:
+    received = attachment.message.received_at
+    return (
+        f"messaging/inbound/{received:%Y/%m}/{attachment.message_id}/"
+        f"{get_valid_filename(filename) or 'attachment'}"
+    )
+
+
+class InboundMessage(models.Model):
+    """One mail that arrived in a mailbox, filed once by its Message-ID."""
+
+    mailbox = models.ForeignKey(
+        Mailbox, verbose_name=_("mailbox"), on_delete=models.PROTECT, related_name="+"
+    )
+    contact = models.ForeignKey(
+        "contacts.Contact",
+        verbose_name=_("contact"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    kind = models.CharField(
+        _("kind"), max_length=12, choices=InboundKind.choices, default=InboundKind.MAIL
+    )
+    # Why the mail is flagged or what could not be read; empty for most.
+    note = models.CharField(_("note"), max_length=500, blank=True)
+    from_email = models.CharField(_("from"), max_length=254, blank=True)
+    from_name = models.CharField(_("sender name"), max_length=200, blank=True)
+    to = models.TextField(_("to"), blank=True)
+    cc = models.TextField(_("cc"), blank=True)
+    subject = models.CharField(_("subject"), max_length=300, blank=True)
+    message_id = models.CharField(_("Message-ID"), max_length=250, unique=True)
+    in_reply_to = models.CharField(max_length=250, blank=True)
+    references = models.TextField(blank=True)
+    date = models.DateTimeField(_("date"), null=True, blank=True)
+    text = models.TextField(_("plain text"), blank=True)
+    html = models.TextField(_("HTML"), blank=True)  # sanitised
+    # The mail it answers: one of ours, or an earlier incoming one.
+    reply_to_message = models.ForeignKey(
+        Message,
+        verbose_name=_("answers"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="replies",
+    )
+    reply_to_inbound = models.ForeignKey(
+        "self",
+        verbose_name=_("answers"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="replies",
+    )
+    raw_size = models.PositiveIntegerField(_("size"), default=0)
+    uid = models.BigIntegerField(null=True, blank=True, editable=False)
+    received_at = models.DateTimeField(_("received"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        verbose_name = _("incoming mail")
+        verbose_name_plural = _("incoming mail")
+        indexes = [
+            models.Index(
+                fields=["contact", "-received_at"],
+                name="messaging_inbound_contact_idx",
+            ),
+            models.Index(
+                fields=["-received_at", "-id"], name="messaging_inbound_recent_idx"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.from_email}: {self.subject}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("messaging:inbound_detail", args=[self.pk])
+
+    @property
+    def is_flagged(self) -> bool:
+        return self.kind != InboundKind.MAIL
+
+
+class InboundAttachment(models.Model):
+    """A file that came with an incoming mail; kept only as a download."""
+
+    message = models.ForeignKey(
+        InboundMessage, on_delete=models.CASCADE, related_name="attachments"
+    )
+    filename = models.CharField(_("file name"), max_length=255)
+    content_type = models.CharField(_("type"), max_length=100)
+    size = models.PositiveIntegerField(_("size"), default=0)
+    file = models.FileField(
+        _("file"), upload_to=_attachment_path, max_length=300, blank=True
+    )
+    # Set when the file was not kept (too large, a program): the reason.
+    refused = models.CharField(_("not kept"), max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["message", "id"]
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+
+    def __str__(self) -> str:
+        return self.filename
+
+    def get_absolute_url(self) -> str:
+        return reverse("messaging:inbound_attachment", args=[self.message_id, self.pk])
+
+
+@receiver(post_delete, sender=InboundAttachment)
+def _delete_attachment_file(sender, instance: InboundAttachment, **kwargs) -> None:
+    # When a contact is erased its mail goes with it, and the files too, but
+    # only once the deletion has committed.
+    if instance.file:
+        name, storage = instance.file.name, instance.file.storage
+        transaction.on_commit(lambda: storage.delete(name))
