@@ -166,6 +166,7 @@ INSTALLED_APPS = [
     "kundig.integrations",
     "kundig.integrations.outgoing",
     "kundig.messaging",
+    "kundig.privacy",
     "kundig.automation",
     "kundig.api",
     "kundig.ops",

@@ -16,6 +16,7 @@ urlpatterns = [
     path("", include("kundig.integrations.urls")),
     path("", include("kundig.integrations.outgoing.urls")),
     path("", include("kundig.messaging.urls")),
+    path("", include("kundig.privacy.urls")),
     path("", include("kundig.automation.urls")),
     path("accounts/", include("allauth.urls")),
     path("api/v1/", api.urls),

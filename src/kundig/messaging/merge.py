@@ -40,6 +40,8 @@ class Recipient:
     contact_id: int
     refs: dict[str, int] = field(default_factory=dict)
     extra: dict = field(default_factory=dict)
+    # Another of the contact's addresses than the primary one (a sign-up's).
+    email: str = ""
 
 
 @dataclass
@@ -210,7 +212,7 @@ def load(recipients: list[Recipient], *, mailbox) -> list[Merge | None]:
         out.append(
             Merge(
                 contact=contact,
-                email=primary_email(contact),
+                email=recipient.email or primary_email(contact),
                 name=contact.full_name,
                 language=language,
                 context=context,

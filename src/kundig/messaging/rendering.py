@@ -119,6 +119,10 @@ TOP_LEVEL: dict[str, str] = {
         'The greeting: "Sehr geehrte Frau Dr. Weber", "Hallo Anna", "Dear Mr Schulz"'
     ),
     "unsubscribe_url": gettext_lazy("Unsubscribe link (marketing messages)"),
+    "confirm_url": gettext_lazy("Confirmation link (double opt-in mail)"),
+    "consent_purpose": gettext_lazy(
+        'What the confirmation is for, e.g. "Newsletter" (double opt-in mail)'
+    ),
     "recommendations": gettext_lazy(
         "Recommended products, for a loop: {% for recommendation in recommendations %}"
     ),
@@ -513,5 +517,7 @@ def sample_context(language: str) -> dict:
         ],
         "sender": {"name": "Kundig Service", "email": "service@example.com"},
         "unsubscribe_url": "https://crm.example.com/u/sample-token/",
+        "confirm_url": "https://crm.example.com/privacy/confirm/sample-token/",
+        "consent_purpose": "Newsletter",
         "today": d(2026, 11, 22),
     }  # fmt: skip

@@ -506,6 +506,7 @@ def _recipient_problem(
 def message_queue(
     *, template: MessageTemplate, contact, key: str, refs=None, actor=None,
     origin: str = "", extra=None, headers=None, automated: bool = True,
+    to_email: str = "",
 ) -> Queued:  # fmt: skip
     """Queue one message from ``template`` to ``contact`` (:func:`messages_queue`)."""
     return messages_queue(
@@ -513,7 +514,9 @@ def message_queue(
         outgoing=[
             Outgoing(
                 key=key,
-                recipient=merge.Recipient(contact.pk, refs or {}, extra or {}),
+                recipient=merge.Recipient(
+                    contact.pk, refs or {}, extra or {}, email=to_email
+                ),
                 headers=headers,
             )
         ],

@@ -219,8 +219,8 @@ def test_cursor_round_trip():
 # its emails, phones, addresses, tags, companies, open tasks with their
 # counts, the timeline grouped for the key figures, the first page of the
 # timeline, custom field definitions, unread notifications, the contact's
-# recent messages and playbook runs
-CONTACT_PAGE = 16
+# recent messages and playbook runs, its consents
+CONTACT_PAGE = 17
 
 
 def test_the_page_makes_a_fixed_number_of_queries(
