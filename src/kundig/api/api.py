@@ -14,6 +14,7 @@ from ninja import NinjaAPI
 from kundig.activity.api import tasks_router, timeline_router
 from kundig.commerce.api import orders_router, products_router
 from kundig.contacts.api import companies_router, contacts_router
+from kundig.privacy.api import consent_router
 
 from .auth import TokenAuth
 from .errors import (
@@ -25,8 +26,9 @@ from .errors import (
 
 DESCRIPTION = """\
 The Kundig CRM over HTTP: contacts, companies, their timelines and tasks,
-and shop data: orders with shipments, returns, revocations and refunds, and
-products.
+shop data: orders with shipments, returns, revocations and refunds, and
+products; and consent: newsletter sign-ups (double opt-in) and each contact's
+consent ledger.
 
 **Authentication.** Send an API token in every request:
 `Authorization: Bearer kdg_…`. Create one with
@@ -127,3 +129,4 @@ api.add_router("/", timeline_router)
 api.add_router("/tasks", tasks_router)
 api.add_router("/orders", orders_router)
 api.add_router("/products", products_router)
+api.add_router("/", consent_router)

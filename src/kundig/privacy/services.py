@@ -8,6 +8,7 @@ outbox asks). Both are written in one transaction.
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import logging
 import secrets
 from collections.abc import Collection
@@ -185,6 +186,16 @@ class Evidence:
     actor: object | None = None
 
 
+def _check_evidence(evidence: Evidence) -> None:
+    if evidence.ip:
+        try:
+            ipaddress.ip_address(evidence.ip)
+        except ValueError:
+            raise ValidationError(
+                {"ip": _("%(ip)s is not an IP address.") % {"ip": evidence.ip}}
+            ) from None
+
+
 def _write(
     contact, *, purpose: str, channel: str, action: str, evidence: Evidence,
     text: ConsentText | None = None, email: str = "",
@@ -269,6 +280,7 @@ def signup_request(
     except ValidationError:
         raise ValidationError({"email": _("Enter a valid email address.")}) from None
     _check_purpose(purpose)
+    _check_evidence(evidence)
     language = language if language in dict(settings.LANGUAGES) else "de"
     with transaction.atomic():
         contact = _contact_for_signup(

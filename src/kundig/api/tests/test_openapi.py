@@ -31,6 +31,8 @@ OPERATIONS = {
     },
     "/api/v1/products": {"get"},
     "/api/v1/products/{sku}": {"get", "put"},
+    "/api/v1/newsletter/signups": {"post"},
+    "/api/v1/contacts/{contact_id}/consents": {"get"},
 }
 
 
