@@ -18,8 +18,11 @@ Kundig - das CRM für den Handel. Open-source CRM for retailers.
 Usage: kundig <command> [options]
 
 Try it
-  demo [--port 8000] [--host 127.0.0.1]
-                        set up a demo database and run web, worker and scheduler
+  demo [--port 8000] [--host 127.0.0.1] [--mail-port 2525]
+                        set up a demo database and run web, worker, scheduler
+                        and a mail catcher that keeps every mail the demo sends
+  mailcatcher [--host 127.0.0.1] [--port 2525] [--maildir DIR]
+                        a local SMTP server storing all mail in a Maildir
 {data}
 Run it
   web [--host H] [--port P] [--workers N] [--reload]
