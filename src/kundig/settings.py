@@ -318,6 +318,12 @@ EMAIL_USE_SSL = env_bool("KUNDIG_SMTP_SSL", False)
 EMAIL_TIMEOUT = 20
 DEFAULT_FROM_EMAIL = env_str("KUNDIG_FROM_EMAIL", "Kundig <kundig@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# The Maildir the demo's mail catcher (kundig mailcatcher) stores into; when
+# set, administrators read it under "Caught mail". kundig demo sets it.
+_mail_catcher_dir = env_str("KUNDIG_MAIL_CATCHER_DIR")
+KUNDIG_MAIL_CATCHER_DIR = (
+    Path(_mail_catcher_dir).resolve() if _mail_catcher_dir else None
+)
 
 # --- Logging --------------------------------------------------------------------------
 LOGGING = {

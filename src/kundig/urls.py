@@ -18,6 +18,7 @@ urlpatterns = [
     path("", include("kundig.messaging.urls")),
     path("", include("kundig.privacy.urls")),
     path("", include("kundig.automation.urls")),
+    path("", include("kundig.ops.urls")),
     path("accounts/", include("allauth.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.utils.functional import SimpleLazyObject
 
 from .choices import Permission
@@ -16,4 +17,6 @@ def kundig(request) -> dict:
     return {
         "unread_notifications": SimpleLazyObject(unread),
         "perms_kundig": {p: user.has_role_permission(p) for p in Permission.values},
+        # The demo's mail catcher (kundig.ops); its pages are for administrators.
+        "mail_catcher": settings.KUNDIG_MAIL_CATCHER_DIR is not None,
     }
