@@ -7,6 +7,7 @@ import io
 import os
 import re
 import signal
+import smtplib
 import socket
 import subprocess
 import sys
@@ -505,6 +506,19 @@ def test_kundig_demo_serves_prints_the_login_and_reuses_its_data(tmp_path):
         assert info, first
         login = urllib.request.urlopen(f"http://127.0.0.1:{port}/accounts/login/")
         assert login.status == 200
+        # and its mail catcher keeps what the demo mailbox sends
+        first += _read_until(demo, "Stop with Ctrl+C")
+        assert f"Caught mail:        http://127.0.0.1:{port}/mail-catcher/" in first
+        mail_port = int(re.search(r"SMTP 127\.0\.0\.1:(\d+)", first).group(1))
+        assert query(data_dir, "SELECT email, smtp_port FROM messaging_mailbox") == [
+            ("service@kundig.demo", mail_port)
+        ]
+        assert query(
+            data_dir, "SELECT COUNT(*) FROM automation_playbook WHERE NOT is_active"
+        ) == [(0,)]
+        with smtplib.SMTP("127.0.0.1", mail_port, timeout=10) as smtp:
+            smtp.sendmail("shop@kundig.demo", ["a@example.de"], b"Subject: Hi\r\n\r\n")
+        assert len(list((data_dir / "mail" / "new").iterdir())) == 1
         # and Ctrl+C stops web, worker and scheduler, exiting cleanly
         demo.send_signal(signal.SIGINT)
         rest, _ = demo.communicate(timeout=60)

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
+from kundig.ops import mailcatcher
 from kundig.ops.staticfiles import collectstatic_if_changed
 from kundig.ops.supervisor import Child, Supervisor
 
@@ -31,8 +32,10 @@ def browser_host(host: str) -> str:
 class Command(BaseCommand):
     help = (
         "Set up a demo: migrate the database, load the demo data (once), collect "
-        "static files, then run web, worker and scheduler together until Ctrl+C. "
-        "Running it again reuses the database."
+        "static files, then run web, worker, scheduler and a mail catcher together "
+        "until Ctrl+C. Running it again reuses the database. The demo sends no "
+        "mail out: the catcher keeps it, administrators read it under "
+        "'Caught mail'."
     )
 
     def add_arguments(self, parser):
@@ -42,6 +45,12 @@ class Command(BaseCommand):
         parser.add_argument("--host", default="127.0.0.1", help="default: %(default)s")
         parser.add_argument(
             "--web-workers", type=int, default=2, help="gunicorn workers (default: 2)"
+        )
+        parser.add_argument(
+            "--mail-port",
+            type=int,
+            help=f"SMTP port of the mail catcher on {mailcatcher.DEFAULT_HOST} "
+            f"(default: {mailcatcher.DEFAULT_PORT}, or a free one if it is taken)",
         )
 
     def handle(self, *args, **options):
@@ -53,11 +62,14 @@ class Command(BaseCommand):
                 "KUNDIG_DATABASE_URL for the demo."
             )
         _check_port_free(host, port)
+        mail_port = _mail_port(options["mail_port"])
+        maildir = settings.KUNDIG_MAIL_CATCHER_DIR or settings.DATA_DIR / "mail"
 
         self.stdout.write(f"Database: {_database_label()}")
         self.stdout.write("Migrating the database …")
         call_command("migrate", interactive=False, verbosity=0)
         info = self._load_demo_data()
+        self._set_up_mail(mail_port)
         self.stdout.write("Collecting static files …")
         if not collectstatic_if_changed():
             self.stdout.write("Static files are up to date.")
@@ -65,6 +77,14 @@ class Command(BaseCommand):
         url = f"http://{browser_host(host)}:{port}"
         env = dict(os.environ)
         env.setdefault("KUNDIG_BASE_URL", url)
+        # The demo writes to no one outside: Kundig's own mails (notifications,
+        # password resets) go to the catcher too, and the web shows what it has.
+        env["KUNDIG_MAIL_CATCHER_DIR"] = str(maildir)
+        env["KUNDIG_SMTP_HOST"] = mailcatcher.DEFAULT_HOST
+        env["KUNDIG_SMTP_PORT"] = str(mail_port)
+        for name in ("KUNDIG_SMTP_USER", "KUNDIG_SMTP_PASSWORD"):
+            env.pop(name, None)
+        env["KUNDIG_SMTP_STARTTLS"] = env["KUNDIG_SMTP_SSL"] = "0"
         kundig = [sys.executable, "-m", "kundig"]
         supervisor = Supervisor(
             [
@@ -84,6 +104,19 @@ class Command(BaseCommand):
                 ),
                 Child("worker", [*kundig, "worker"]),
                 Child("scheduler", [*kundig, "scheduler"]),
+                Child(
+                    "mail",
+                    [
+                        *kundig,
+                        "mailcatcher",
+                        "--host",
+                        mailcatcher.DEFAULT_HOST,
+                        "--port",
+                        str(mail_port),
+                        "--maildir",
+                        str(maildir),
+                    ],
+                ),
             ],
             env=env,
         )
@@ -96,6 +129,9 @@ class Command(BaseCommand):
                 f"  Kundig is running:  {url}\n"
                 f"  Log in with:        {info.login_email}\n"
                 f"  Password:           {info.login_password}\n"
+                f"  Caught mail:        {url}/mail-catcher/\n"
+                f"                      (SMTP {mailcatcher.DEFAULT_HOST}:{mail_port};"
+                f" nothing is sent out)\n"
                 f"  Stop with Ctrl+C.\n"
                 f"{rule}\n"
             )
@@ -118,6 +154,35 @@ class Command(BaseCommand):
         if not info.created:
             self.stdout.write("The demo data was loaded before; reusing it.")
         return info
+
+    def _set_up_mail(self, port: int) -> None:
+        from kundig.ops.demo_mail import demo_mail_setup
+
+        mail = demo_mail_setup(host=mailcatcher.DEFAULT_HOST, port=port)
+        if mail.created:
+            self.stdout.write(
+                f"Mailbox {mail.mailbox} sends to the mail catcher; "
+                f"{len(mail.activated)} ready-made playbooks switched on."
+            )
+
+
+def _mail_port(asked: int | None) -> int:
+    """Return the catcher's port: the one asked for, else 2525 or a free one."""
+    host = mailcatcher.DEFAULT_HOST
+    if asked is None:
+        if mailcatcher.port_is_free(host, mailcatcher.DEFAULT_PORT):
+            return mailcatcher.DEFAULT_PORT
+        return mailcatcher.free_port(host)
+    try:
+        free = mailcatcher.port_is_free(host, asked)
+    except OSError as exc:
+        raise CommandError(f"Cannot listen on {host}:{asked}: {exc}") from None
+    if not free:
+        raise CommandError(
+            f"Port {asked} on {host} is in use. Stop the program using it, or pick "
+            f"another port for the mail catcher: kundig demo --mail-port 2526."
+        )
+    return asked
 
 
 def _database_label() -> str:

@@ -1,0 +1,119 @@
+"""The demo's mail: its mailbox sends to the catcher and the playbooks are on."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from kundig.automation import services as automation
+from kundig.automation.defaults import PLAYBOOKS
+from kundig.automation.models import Playbook, Run
+from kundig.commerce import services as commerce
+from kundig.commerce.tests.test_orders import order
+from kundig.core import events
+from kundig.core.models import AuditEntry
+from kundig.messaging import services as messaging
+from kundig.messaging.models import Mailbox, Message
+from kundig.ops import caught_mail
+from kundig.ops.demo_mail import demo_mail_setup
+from kundig.ops.mailcatcher import catching, free_port
+
+pytestmark = pytest.mark.django_db
+
+
+def _snapshot():
+    return (
+        list(Mailbox.objects.values()),
+        sorted(Playbook.objects.values_list("key", "is_active", "updated_at")),
+        AuditEntry.objects.count(),
+    )
+
+
+def test_it_creates_the_demo_mailbox_and_switches_the_playbooks_on():
+    assert not Playbook.objects.filter(key__in=PLAYBOOKS, is_active=True).exists()
+
+    result = demo_mail_setup(host="127.0.0.1", port=2525)
+
+    mailbox = Mailbox.objects.get()
+    assert result.created and result.mailbox == mailbox
+    assert str(mailbox) == "Kundig Demo <service@kundig.demo>"
+    assert (mailbox.smtp_host, mailbox.smtp_port, mailbox.smtp_security) == (
+        "127.0.0.1",
+        2525,
+        "none",
+    )
+    assert mailbox.is_default and mailbox.is_active and not mailbox.smtp_username
+    assert messaging.mailbox_default() == mailbox
+    assert sorted(result.activated) == sorted(PLAYBOOKS)
+    assert set(
+        Playbook.objects.filter(key__in=PLAYBOOKS).values_list("is_active", flat=True)
+    ) == {True}
+    # through the services: each change is on the audit log
+    assert AuditEntry.objects.filter(object_type="automation.playbook").count() == len(
+        PLAYBOOKS
+    )
+
+
+def test_running_it_again_changes_nothing():
+    demo_mail_setup(host="127.0.0.1", port=2525)
+    before = _snapshot()
+
+    again = demo_mail_setup(host="127.0.0.1", port=2525)
+
+    assert not again.created and again.activated == []
+    assert _snapshot() == before
+
+
+def test_a_new_port_moves_the_mailbox_and_a_paused_playbook_stays_paused():
+    demo_mail_setup(host="127.0.0.1", port=2525)
+    paused = Playbook.objects.get(key="reactivation")
+    automation.playbook_set_active(actor=None, playbook=paused, active=False)
+
+    demo_mail_setup(host="127.0.0.1", port=2626)
+
+    assert Mailbox.objects.get().smtp_port == 2626
+    assert Mailbox.objects.count() == 1
+    paused.refresh_from_db()
+    assert not paused.is_active
+
+
+def _worker_round():
+    """What the demo's worker does after commit: events, runs, the outbox."""
+    events.dispatch_pending()
+    for run in Run.objects.filter(status="running"):
+        automation.run_advance(run.pk)
+    return messaging.outbox_send_due()
+
+
+def test_an_order_in_the_demo_brings_its_confirmation_to_the_caught_mail_page(
+    settings, tmp_path, admin, client_for
+):
+    # given the demo's mail set up against a running catcher
+    directory = tmp_path / "mail"
+    settings.KUNDIG_MAIL_CATCHER_DIR = directory
+    port = free_port()
+    demo_mail_setup(host="127.0.0.1", port=port)
+    with catching(directory, port=port):
+        # when an order comes in and the worker does its round
+        data = order("7001", placed_at=timezone.now())
+        data.buyer.salutation = "frau"
+        commerce.order_record(actor=None, source="demo-shopware", data=data)
+        sent = _worker_round()
+    assert sent == 1
+    assert Message.objects.get().status == "sent"
+
+    # then the confirmation is on the caught-mail page, with salutation and lines
+    client = client_for(admin)
+    listing = client.get(reverse("ops:caught_mail_list")).content.decode()
+    assert "Ihre Bestellung SW7001 ist bei uns eingegangen" in listing
+    [entry] = caught_mail.caught_entries(directory)
+    mail = caught_mail.caught_mail(directory, entry.key)
+    assert mail.to == "Erika Mustermann <erika@example.de>"
+    assert mail.sender == "Kundig Demo <service@kundig.demo>"
+    assert mail.text.startswith("Sehr geehrte Frau Mustermann,")
+    assert "T-Shirt" in mail.html and "59,90 €" in mail.html
+    page = client.get(reverse("ops:caught_mail_detail", args=[entry.key]))
+    assert "Sehr geehrte Frau Mustermann," in page.content.decode()
+    frame = client.get(reverse("ops:caught_mail_html", args=[entry.key]))
+    assert "T-Shirt" in frame.content.decode()
