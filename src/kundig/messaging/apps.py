@@ -7,5 +7,6 @@ class MessagingConfig(AppConfig):
     verbose_name = _("Messaging")
 
     def ready(self) -> None:
-        # Register the outbox sweep with the scheduler.
-        from . import tasks  # noqa: F401
+        # Register the outbox sweep and the mailbox reading with the
+        # scheduler, and the mail card with the 360° page.
+        from . import panels, tasks  # noqa: F401

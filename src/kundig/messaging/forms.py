@@ -125,3 +125,16 @@ class TemplateForm(forms.Form):
             )
             for code, label in TEMPLATE_LANGUAGES
         ]
+
+
+class WriteForm(forms.Form):
+    """A mail written on the contact's page; ``key`` makes a double click send once."""
+
+    subject = forms.CharField(label=_("Subject"), max_length=300)
+    text = forms.CharField(
+        label=_("Message"),
+        max_length=100_000,
+        widget=forms.Textarea(attrs={"rows": 10}),
+    )
+    key = forms.CharField(widget=forms.HiddenInput, max_length=32)
+    reply = forms.IntegerField(widget=forms.HiddenInput, required=False)

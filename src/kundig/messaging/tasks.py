@@ -15,6 +15,19 @@ def outbox_send() -> int:
     return outbox_send_due()
 
 
+@task()
+def mailboxes_read() -> int:
+    """File the new mail of every mailbox that reads mail (IMAP)."""
+    from .imap import mailboxes_poll
+
+    return mailboxes_poll()
+
+
 scheduler.every(
     timedelta(minutes=1), "messaging.outbox_send", "kundig.messaging.tasks.outbox_send"
+)
+scheduler.every(
+    timedelta(minutes=1),
+    "messaging.mailboxes_read",
+    "kundig.messaging.tasks.mailboxes_read",
 )

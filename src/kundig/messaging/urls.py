@@ -24,4 +24,17 @@ urlpatterns = [
     path(
         "messaging/mailboxes/<int:pk>/test/", views.mailbox_check, name="mailbox_test"
     ),
+    path("messaging/inbox/", views.inbound_list, name="inbound_list"),
+    path("messaging/inbox/<int:pk>/", views.inbound_detail, name="inbound_detail"),
+    path(
+        "messaging/inbox/<int:pk>/attachments/<int:attachment_pk>/",
+        views.inbound_attachment,
+        name="inbound_attachment",
+    ),
+    path("messaging/contacts/<int:pk>/mail/", views.contact_mail, name="contact_mail"),
+    path(
+        "messaging/contacts/<int:pk>/write/",
+        views.contact_write,
+        name="contact_write",
+    ),
 ]

@@ -1,22 +1,34 @@
-"""Pages for mailboxes, message templates (with preview) and the outbox."""
+"""Pages for mailboxes, message templates (with preview), the outbox and the inbox."""
 
 from __future__ import annotations
 
+import uuid
+
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
+from django_htmx.http import reswap, retarget
 
 from kundig.contacts import selectors as contact_selectors
 from kundig.core.choices import Permission
 from kundig.core.decorators import role_required
+from kundig.core.htmx import with_toast
 
-from . import selectors, services
-from .choices import STATUS_COLORS, TEMPLATE_LANGUAGES, MessageStatus
-from .forms import MailboxForm, TemplateForm
-from .models import Mailbox, MessageTemplate
+from . import imap, replies, selectors, services
+from .choices import (
+    INBOUND_KIND_COLORS,
+    STATUS_COLORS,
+    TEMPLATE_LANGUAGES,
+    InboundKind,
+    MessageStatus,
+)
+from .forms import MailboxForm, TemplateForm, WriteForm
+from .models import InboundAttachment, Mailbox, MessageTemplate
 from .rendering import MERGE_FIELDS, TOP_LEVEL, RenderError
 
 
@@ -223,4 +235,168 @@ def mailbox_check(request, pk: int):
         messages.error(request, problem)
     else:
         messages.success(request, _("Kundig reached the SMTP server and logged in."))
+    if mailbox.reads_mail:
+        problem = imap.imap_test(mailbox)
+        if problem:
+            messages.error(request, problem)
+        else:
+            messages.success(
+                request, _("Kundig reached the IMAP server and opened the folder.")
+            )
     return redirect("messaging:mailbox_list")
+
+
+# --- Incoming mail --------------------------------------------------------------------
+
+
+@role_required(Permission.MESSAGING)
+def inbound_list(request):
+    kind = request.GET.get("kind", "")
+    qs = selectors.inbound_visible_to(request.user)
+    if kind in InboundKind.values:
+        qs = qs.filter(kind=kind)
+    else:
+        kind = ""
+    page = Paginator(qs.order_by("-received_at", "-id"), 50).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "messaging/inbound_list.html",
+        {
+            "page": page,
+            "kind": kind,
+            "kinds": InboundKind.choices,
+            "colors": INBOUND_KIND_COLORS,
+        },
+    )
+
+
+@login_required
+def inbound_detail(request, pk: int):
+    inbound = selectors.inbound_get(user=request.user, pk=pk)
+    answers = selectors.inbound_thread(user=request.user, inbound=inbound)
+    earlier = inbound.reply_to_inbound
+    if earlier is not None and not (
+        selectors.inbound_visible_to(request.user).filter(pk=earlier.pk).exists()
+    ):
+        earlier = None
+    user = request.user
+    return render(
+        request,
+        "messaging/inbound_detail.html",
+        {
+            "inbound": inbound,
+            "answers": answers,
+            "earlier": earlier,
+            "colors": INBOUND_KIND_COLORS,
+            "may_open_outbox": user.has_role_permission(Permission.MESSAGING),
+            "may_reply": inbound.contact_id is not None
+            and user.has_role_permission(Permission.WRITE),
+        },
+    )
+
+
+@login_required
+def inbound_attachment(request, pk: int, attachment_pk: int):
+    """Hand out an attachment as a download, never as a page of ours."""
+    attachment = get_object_or_404(
+        InboundAttachment.objects.filter(
+            message__in=selectors.inbound_visible_to(request.user)
+        ),
+        pk=attachment_pk,
+        message_id=pk,
+    )
+    if attachment.refused or not attachment.file:
+        raise Http404
+    response = FileResponse(
+        attachment.file.open("rb"),
+        as_attachment=True,
+        filename=attachment.filename,
+        content_type=attachment.content_type,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+def _contact_mail(request, contact):
+    return render(
+        request,
+        "messaging/partials/contact_mail.html",
+        {
+            "contact": contact,
+            "mails": selectors.contact_inbound(user=request.user, contact=contact),
+            "colors": INBOUND_KIND_COLORS,
+            "may_write": request.user.has_role_permission(Permission.WRITE),
+        },
+    )
+
+
+@login_required
+def contact_mail(request, pk: int):
+    """The mail card of the 360° page, loaded after the page."""
+    contact = contact_selectors.contact_get(user=request.user, pk=pk)
+    return _contact_mail(request, contact)
+
+
+@login_required
+def contact_write(request, pk: int):
+    """Write to a contact, or answer one of their mails (``?reply=<id>``)."""
+    contact = contact_selectors.contact_get(user=request.user, pk=pk)
+    if not request.user.has_role_permission(Permission.WRITE):
+        raise PermissionDenied
+    reply_to = None
+    raw = request.POST.get("reply") or request.GET.get("reply") or ""
+    if raw:
+        if not raw.isdigit():
+            raise Http404
+        reply_to = get_object_or_404(
+            selectors.inbound_visible_to(request.user).filter(contact=contact),
+            pk=int(raw),
+        )
+    if request.method == "POST":
+        form = WriteForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                replies.message_write(
+                    actor=request.user,
+                    contact=contact,
+                    subject=data["subject"],
+                    text=data["text"],
+                    key=data["key"],
+                    reply_to=reply_to,
+                )
+            except ValidationError as exc:
+                _add_errors(form, exc)
+            else:
+                done = _("The mail is in the outbox and goes out in a moment.")
+                if request.htmx:
+                    response = _contact_mail(request, contact)
+                    response = reswap(retarget(response, "#contact-mail"), "outerHTML")
+                    return with_toast(response, done)
+                messages.success(request, done)
+                return redirect(contact.get_absolute_url())
+    else:
+        initial = {"key": uuid.uuid4().hex}
+        if reply_to is not None:
+            initial.update(
+                subject=replies.reply_subject(reply_to.subject),
+                text=replies.reply_text(reply_to),
+                reply=reply_to.pk,
+            )
+        form = WriteForm(initial=initial)
+    template = (
+        "messaging/partials/write_form.html" if request.htmx else "messaging/write.html"
+    )
+    return render(
+        request,
+        template,
+        {
+            "form": form,
+            "contact": contact,
+            "reply_to": reply_to,
+            "inline": bool(request.htmx),
+        },
+    )
