@@ -373,3 +373,20 @@ def open_tasks_for_company(*, user, company, limit: int = 20) -> list[Task]:
         .select_related("assignee", "contact")
         .order_by("due_at", "id")[:limit]
     )
+
+
+# Kinds that are a conversation with the customer, not a record of a purchase.
+INTERACTION_KINDS = (
+    Kind.EMAIL, Kind.CALL, Kind.MEETING, Kind.CHAT, Kind.LETTER, Kind.SOCIAL,
+    Kind.TICKET, Kind.SURVEY,
+)  # fmt: skip
+
+
+def interactions_since(since: dt.datetime) -> QuerySet[TimelineEntry]:
+    """Conversations with contacts since ``since`` (for "no contact for N days").
+
+    Filter further by ``contact_id``; the contact index serves it.
+    """
+    return TimelineEntry.objects.filter(
+        kind__in=INTERACTION_KINDS, occurred_at__gte=since, contact__isnull=False
+    )

@@ -57,7 +57,10 @@ TRIGGERS = {
     "return.announced": _("A return was announced"),
     "return.received": _("A return arrived"),
     "refund.issued": _("A refund was issued"),
-    "customer.inactive": _("A customer has not ordered for a long time"),
+    "customer.inactive": _(
+        "A customer has had no order and no conversation for a long time"
+    ),
+    "customer.birthday": _("It is a contact's birthday"),
     "contact.created": _("A contact was created"),
     "contact.stage_changed": _("A contact moved to another stage"),
 }

@@ -239,6 +239,39 @@ TEMPLATES: dict[str, tuple[str, str, dict[str, tuple[str, str]]]] = {
             ),
         },
     ),
+    "birthday-greeting": (
+        "Geburtstagsgruß / Birthday greeting",
+        # A business's birthday greeting counts as advertising in Germany: it
+        # needs the newsletter consent like any other marketing mail.
+        "newsletter",
+        {
+            "de": (
+                "Alles Gute zum Geburtstag, "
+                "{{ contact.first_name or contact.last_name }}!",
+                _STYLE + "<p>{{ salutation }},</p>\n"
+                "<p>herzlichen Glückwunsch zum Geburtstag! Wir wünschen Ihnen "
+                "einen schönen Tag und ein gutes neues Lebensjahr.</p>\n"
+                "{% if offer.text %}<p>Ein kleines Geschenk von uns: "
+                "{{ offer.text }}{% if offer.code %} – Code <strong>"
+                "{{ offer.code }}</strong>{% endif %}</p>{% endif %}\n"
+                + _SIGN_DE
+                + '<p class="muted"><a href="{{ unsubscribe_url }}">Keine '
+                "solchen Mails mehr</a></p>\n",
+            ),
+            "en": (
+                "Happy birthday, {{ contact.first_name or contact.last_name }}!",
+                _STYLE + "<p>{{ salutation }},</p>\n"
+                "<p>happy birthday! We wish you a lovely day and a good year "
+                "ahead.</p>\n"
+                "{% if offer.text %}<p>A small gift from us: {{ offer.text }}"
+                "{% if offer.code %} – code <strong>{{ offer.code }}</strong>"
+                "{% endif %}</p>{% endif %}\n"
+                + _SIGN_EN
+                + '<p class="muted"><a href="{{ unsubscribe_url }}">No more '
+                "emails like this</a></p>\n",
+            ),
+        },
+    ),
 }
 
 
@@ -312,6 +345,11 @@ PLAYBOOKS: dict[str, tuple[str, str, list[dict]]] = {
                 "assignee": "owner",
             },
         ],
+    ),
+    "birthday-greeting": (
+        "Geburtstagsgruß / Birthday greeting",
+        "customer.birthday",
+        [_send("birthday-greeting")],
     ),
 }
 

@@ -12,6 +12,7 @@ from kundig.messaging.models import MessageTemplate
 
 from . import conditions
 from .choices import TRIGGERS, StepKind
+from .models import ScanSettings
 
 FIELD_CHOICES = [("", "—")] + [(k, v[0]) for k, v in conditions.FIELDS.items()]
 OP_CHOICES = [("", "—"), *conditions.OPERATORS.items()]
@@ -156,3 +157,15 @@ def condition_initial(condition: dict) -> dict:
         **condition,
         "value": ", ".join(value) if isinstance(value, list) else value,
     }
+
+
+class ScanSettingsForm(forms.ModelForm):
+    class Meta:
+        model = ScanSettings
+        fields = ["inactive_after_days", "tell_owner"]
+
+    def clean_inactive_after_days(self):
+        days = self.cleaned_data["inactive_after_days"]
+        if days < 7:
+            raise forms.ValidationError(_("Choose at least 7 days."))
+        return days

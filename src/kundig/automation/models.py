@@ -182,3 +182,54 @@ class RunStep(models.Model):
 
     def __str__(self) -> str:
         return f"{self.run_id}#{self.index}: {self.outcome}"
+
+
+class ScanSettings(models.Model):
+    """How the daily customer scans behave (one row)."""
+
+    inactive_after_days = models.PositiveIntegerField(
+        _("inactive after (days)"),
+        default=180,
+        help_text=_(
+            "A customer with no order and no conversation for this long counts as "
+            "inactive: Kundig emits “customer.inactive” once and tells the owner."
+        ),
+    )
+    tell_owner = models.BooleanField(_("tell the owner"), default=True)
+    last_scan_at = models.DateTimeField(_("last scan"), null=True, blank=True)
+    last_inactive_found = models.PositiveIntegerField(default=0)
+    last_birthdays_found = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("scan settings")
+        verbose_name_plural = _("scan settings")
+
+    def __str__(self) -> str:
+        return str(self._meta.verbose_name)
+
+
+class ScanMark(models.Model):
+    """That a scan has reported a contact for one period: at most once each.
+
+    For inactivity the period is the last order the customer placed (a new
+    order starts a new period); for birthdays it is the day.
+    """
+
+    kind = models.CharField(max_length=20)
+    contact = models.ForeignKey(
+        "contacts.Contact", on_delete=models.CASCADE, related_name="+"
+    )
+    period_at = models.DateTimeField()
+    # Which scan wrote the mark: a scan emits only for the marks it wrote.
+    scan = models.CharField(max_length=32)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "contact", "period_at"], name="automation_scan_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.contact_id} {self.period_at:%Y-%m-%d}"

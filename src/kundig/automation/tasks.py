@@ -26,3 +26,19 @@ def runs_wake() -> int:
 scheduler.every(
     timedelta(minutes=1), "automation.runs_wake", "kundig.automation.tasks.runs_wake"
 )
+
+
+@task()
+def customer_scans() -> dict:
+    """The daily scans: inactive customers and birthdays."""
+    from .scans import scans_run
+
+    result = scans_run()
+    return {"inactive": result.inactive, "birthdays": result.birthdays}
+
+
+scheduler.every(
+    timedelta(days=1),
+    "automation.customer_scans",
+    "kundig.automation.tasks.customer_scans",
+)

@@ -17,6 +17,7 @@ urlpatterns = [
     path(
         "playbooks/<int:pk>/dry-run/", views.playbook_dry_run, name="playbook_dry_run"
     ),
+    path("playbooks/scans/", views.scan_settings, name="scan_settings"),
     path("playbooks/runs/<int:pk>/", views.run_detail, name="run_detail"),
     path("playbooks/runs/<int:pk>/stop/", views.run_stop, name="run_stop"),
 ]

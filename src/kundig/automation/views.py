@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -15,13 +16,14 @@ from kundig.contacts import selectors as contact_selectors
 from kundig.core.choices import Permission
 from kundig.core.decorators import role_required
 
-from . import selectors, services, steps
+from . import scans, selectors, services, steps
 from .choices import OUTCOME_COLORS, RUN_STATUS_COLORS, TRIGGERS, RunStatus
 from .forms import (
     EXTRA_CONDITIONS,
     EXTRA_STEPS,
     ConditionForm,
     PlaybookForm,
+    ScanSettingsForm,
     StepForm,
     condition_initial,
     step_choices,
@@ -35,11 +37,30 @@ StepFormSet = forms.formset_factory(StepForm, extra=0)
 
 @role_required(Permission.MESSAGING)
 def playbook_list(request):
+    scan = scans.scan_settings()
     return render(
         request,
         "automation/playbook_list.html",
-        {"playbooks": selectors.playbooks_with_counts(), "triggers": TRIGGERS},
+        {
+            "playbooks": selectors.playbooks_with_counts(),
+            "triggers": TRIGGERS,
+            "scan": scan,
+            "scan_form": ScanSettingsForm(instance=scan),
+        },
     )
+
+
+@require_POST
+@role_required(Permission.MESSAGING)
+def scan_settings(request):
+    form = ScanSettingsForm(request.POST, instance=scans.scan_settings())
+    if form.is_valid():
+        form.save()
+        messages.success(request, _("The scan settings are saved."))
+    else:
+        for field, errors in form.errors.items():
+            messages.error(request, f"{form.fields[field].label}: {' '.join(errors)}")
+    return redirect(f"{reverse('automation:playbook_list')}#scan-settings")
 
 
 @role_required(Permission.MESSAGING)

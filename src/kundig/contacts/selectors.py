@@ -16,6 +16,7 @@ from .models import (
     Contact,
     ContactCompany,
     ContactEmail,
+    ContactFigures,
     ContactPhone,
     LifecycleChange,
 )
@@ -267,3 +268,13 @@ def contacts_for_messages(ids) -> dict[int, Contact]:
             ),
         )
     }
+
+
+def customers_last_ordered_before(moment) -> QuerySet:
+    """Figures of customers whose last order was before ``moment`` (an index serves)."""
+    return ContactFigures.objects.filter(orders_count__gt=0, last_order_at__lt=moment)
+
+
+def contacts_born_on(month: int, day: int) -> QuerySet[Contact]:
+    """Contacts whose birthday falls on this month and day."""
+    return Contact.objects.filter(birthday__month=month, birthday__day=day)
