@@ -400,6 +400,9 @@ def test_the_scheduled_poll_reads_every_active_mailbox_and_survives_a_broken_one
     assert "Could not connect" in closed_port_mailbox.imap_error
 
 
+# The IDLE loop closes stale database connections between waits, as a
+# long-running process must: that needs a test outside a transaction.
+@pytest.mark.django_db(transaction=True)
 def test_idle_files_new_mail_when_the_server_reports_it(reading_mailbox, dovecot, anna):
     stop = threading.Event()
     started = time.monotonic()
