@@ -155,7 +155,8 @@ def _date(message) -> dt.datetime | None:
         value = parsedate_to_datetime(raw)
     except (TypeError, ValueError, IndexError):
         return None
-    return value if timezone.is_aware(value) else None
+    # "-0000" means UTC with the sender's zone unknown (RFC 5322); it parses naive.
+    return value if timezone.is_aware(value) else value.replace(tzinfo=dt.UTC)
 
 
 def caught_summaries(entries: list[Entry]) -> list[Summary]:

@@ -12,10 +12,12 @@ from email.parser import BytesParser
 from email.utils import getaddresses
 
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.utils.translation import gettext as _
 
 from kundig.core.choices import Permission
 from kundig.core.permissions import require
+from kundig.messaging import inbound as intake
 from kundig.messaging.models import Mailbox
 
 
@@ -32,15 +34,9 @@ def mailbox_for(raw: bytes) -> Mailbox:
     return mailbox
 
 
-def file_reply(*, actor, raw: bytes) -> str:
-    """File ``raw`` as inbound mail of its mailbox; return what to tell the user."""
+def file_reply(*, actor, raw: bytes) -> intake.Filed:
+    """File ``raw`` as a mail that arrived in the mailbox it is addressed to."""
     require(actor, Permission.MANAGE)
     mailbox = mailbox_for(raw)
-    _intake(mailbox=mailbox, raw=raw)
-    return _("The reply arrived in the mailbox %(mailbox)s as inbound mail.") % {
-        "mailbox": mailbox
-    }
-
-
-def _intake(*, mailbox: Mailbox, raw: bytes) -> None:
-    raise ValidationError(_("Kundig cannot file inbound mail yet."))
+    with transaction.atomic():
+        return intake.inbound_file(mailbox=mailbox, raw=raw)

@@ -126,6 +126,10 @@ def caught_mail_reply(request, key: str):
         messages.error(
             request, _("The reply was not filed: %(problem)s") % {"problem": problem}
         )
-    else:
-        messages.success(request, filed)
-    return redirect("ops:caught_mail_detail", key=mail.key)
+        return redirect("ops:caught_mail_detail", key=mail.key)
+    messages.success(
+        request,
+        _("Kundig received the reply in the mailbox %(mailbox)s; here it is.")
+        % {"mailbox": filed.message.mailbox},
+    )
+    return redirect(filed.message.get_absolute_url())

@@ -11,6 +11,7 @@ from email.parser import BytesParser
 import pytest
 from django.urls import reverse
 
+from kundig.messaging.models import InboundMessage
 from kundig.ops import caught_mail
 from kundig.ops.mailcatcher import MaildirHandler
 from kundig.ops.views import MAIL_CSP, PER_PAGE
@@ -323,3 +324,18 @@ def test_an_empty_reply_is_refused_on_the_page(catcher_dir, english, client_for)
 
     assert response.status_code == 422
     assert "This field is required." in response.content.decode()
+
+
+def test_a_reply_to_an_address_kundig_has_no_mailbox_for_is_not_filed(
+    catcher_dir, english, client_for
+):
+    key = deliver(catcher_dir, _message())  # from service@kundig.demo: no mailbox
+
+    response = client_for(english).post(
+        reverse("ops:caught_mail_reply", args=[key]), {"text": "Hallo"}, follow=True
+    )
+
+    page = response.content.decode()
+    assert "The reply was not filed" in page
+    assert "No active mailbox has the address service@kundig.demo." in page
+    assert not InboundMessage.objects.exists()

@@ -14,7 +14,7 @@ from kundig.commerce.tests.test_orders import order
 from kundig.core import events
 from kundig.core.models import AuditEntry
 from kundig.messaging import services as messaging
-from kundig.messaging.models import Mailbox, Message
+from kundig.messaging.models import InboundMessage, Mailbox, Message
 from kundig.ops import caught_mail
 from kundig.ops.demo_mail import demo_mail_setup
 from kundig.ops.mailcatcher import catching, free_port
@@ -112,8 +112,25 @@ def test_an_order_in_the_demo_brings_its_confirmation_to_the_caught_mail_page(
     assert mail.to == "Erika Mustermann <erika@example.de>"
     assert mail.sender == "Kundig Demo <service@kundig.demo>"
     assert mail.text.startswith("Sehr geehrte Frau Mustermann,")
+    assert mail.date is not None  # Django writes "-0000": UTC, zone unknown
     assert "T-Shirt" in mail.html and "59,90 €" in mail.html
     page = client.get(reverse("ops:caught_mail_detail", args=[entry.key]))
     assert "Sehr geehrte Frau Mustermann," in page.content.decode()
     frame = client.get(reverse("ops:caught_mail_html", args=[entry.key]))
     assert "T-Shirt" in frame.content.decode()
+
+    # and when the admin replies as the customer, Kundig files the reply for the
+    # demo mailbox, threaded to the confirmation and on the customer's contact
+    response = client.post(
+        reverse("ops:caught_mail_reply", args=[entry.key]),
+        {"text": "Können Sie die Socken in Größe 42 schicken?"},
+    )
+    reply = InboundMessage.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == reply.get_absolute_url()
+    assert reply.mailbox.email == "service@kundig.demo"
+    assert reply.from_email == "erika@example.de"
+    assert reply.subject == "Re: Ihre Bestellung SW7001 ist bei uns eingegangen"
+    assert reply.reply_to_message == Message.objects.get()
+    assert reply.contact_id == Message.objects.get().contact_id
+    assert reply.text.startswith("Können Sie die Socken in Größe 42 schicken?")

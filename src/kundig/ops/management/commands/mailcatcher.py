@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import signal
 import threading
 from pathlib import Path
@@ -39,6 +40,8 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         host, port = options["host"], options["port"]
         directory = (options["maildir"] or default_maildir()).resolve()
+        # aiosmtpd logs every SMTP command at INFO; one line per mail is ours.
+        logging.getLogger("mail.log").setLevel(logging.WARNING)
         stop = threading.Event()
         previous = {
             sig: signal.signal(sig, lambda signum, frame: stop.set())
