@@ -3,6 +3,7 @@
 import datetime as dt
 
 import pytest
+from django.apps import apps
 from django.utils import timezone
 
 from kundig.activity.models import Task
@@ -11,13 +12,14 @@ from kundig.automation import scans, services
 from kundig.automation.models import Playbook, Run, ScanSettings
 from kundig.commerce import services as commerce
 from kundig.commerce.tests.test_orders import order
-from kundig.contacts.models import Contact
 from kundig.core import events
 from kundig.core.models import DomainEvent, Notification
 from kundig.messaging import services as messaging
 from kundig.privacy import services as privacy
 
 pytestmark = pytest.mark.django_db
+
+Contact = apps.get_model("contacts", "Contact")
 
 NOW = timezone.now()
 

@@ -159,3 +159,29 @@ def test_the_static_files_are_collected_before_pages_are_timed(monkeypatch):
     monkeypatch.setattr(command, "collectstatic_if_changed", collect)
     with pytest.raises(Collected):
         call_command("bench", "--requests", "1")
+
+
+def test_the_mail_benchmark_queues_sends_and_files_for_real(admin, make_contact):
+    from kundig.messaging.models import InboundMessage, Message
+    from kundig.ops.bench.mail import mail_benchmark
+
+    for n in range(30):
+        make_contact(admin, email=f"bench{n}@example.de")
+
+    results = mail_benchmark(recipients=25, send=10, inbound=20, write=lambda _: None)
+
+    measures = {what: value for what, value, _target in results.rows}
+    assert measures["Send step to 25: rendered and queued per second"].endswith("/s")
+    assert "Send step, recipients refused" not in measures, results.text()
+    assert "SMTP sink received" not in measures, results.text()
+    assert measures["SMTP hand-over to a local sink, messages per second"] != "–"
+    assert Message.objects.filter(status="sent").count() == 10
+    sent = Message.objects.filter(status="sent").first()
+    assert sent.headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert InboundMessage.objects.count() == 20 + 20  # and the warm-up
+    assert "≥ 200/s" in results.markdown()
+
+    # A second run queues new messages: the benchmark measures new work.
+    again = mail_benchmark(recipients=25, send=0, inbound=0, write=lambda _: None)
+    assert "Send step, recipients refused" not in {w for w, _v, _t in again.rows}
+    assert Message.objects.count() == 50

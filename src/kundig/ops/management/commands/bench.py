@@ -91,6 +91,25 @@ class Command(BaseCommand):
             help="Order rows to import for the import benchmark (0: skip); 5,000.",
         )
         add(
+            "--mail-recipients",
+            type=_count,
+            default=100_000,
+            help="Recipients of the send-step benchmark (0: skip the mail "
+            "benchmark); 100,000.",
+        )
+        add(
+            "--mail-send",
+            type=_count,
+            default=10_000,
+            help="Of those, messages handed to the local SMTP sink; 10,000.",
+        )
+        add(
+            "--inbound",
+            type=_count,
+            default=2000,
+            help="Incoming mails to parse and file; 2,000.",
+        )
+        add(
             "--output",
             type=Path,
             help="Markdown report; default: var/bench/latest.md in the data directory.",
@@ -146,11 +165,25 @@ class Command(BaseCommand):
                 seed=options["seed"],
                 write=self.stdout.write,
             )
+        mail = None
+        if options["mail_recipients"]:
+            from kundig.ops.bench.mail import mail_benchmark
+
+            mail = mail_benchmark(
+                recipients=options["mail_recipients"],
+                send=options["mail_send"],
+                inbound=options["inbound"],
+                seed=options["seed"],
+                write=self.stdout.write,
+            )
         self.stdout.write("")
         self.stdout.write(outcome.text)
         if shop is not None:
             self.stdout.write("")
             self.stdout.write(shop.text())
+        if mail is not None:
+            self.stdout.write("")
+            self.stdout.write(mail.text())
         if options["verbosity"] >= 2:
             for result in outcome.results:
                 self.stdout.write(
@@ -163,6 +196,8 @@ class Command(BaseCommand):
         markdown = outcome.markdown
         if shop is not None:
             markdown += "\n\n## Shop data\n\n" + shop.markdown() + "\n"
+        if mail is not None:
+            markdown += "\n\n## Mail\n\n" + mail.markdown() + "\n"
         output.write_text(markdown, encoding="utf-8")
         self.stdout.write(f"\nWritten to {output}.")
         if outcome.errors:

@@ -1,0 +1,264 @@
+"""The mail side of the benchmark: a big send step, the SMTP hand-over, intake.
+
+* **Send step, render and queue**: one newsletter template to N contacts of
+  the benchmark database (100,000 by default) with confirmed consent, through
+  ``messages_queue`` in batches of 1,000 recipients — the engine of a
+  playbook's send step and of a campaign: merge data, consent check, Jinja2
+  render, CSS inlining, sanitising, plain text, one bulk insert per batch.
+  Measured: messages rendered and queued per second.
+* **SMTP hand-over**: the outbox sends a share of them to a local SMTP sink
+  (aiosmtpd, accepting everything) over reused connections. Measured:
+  messages per second; the target is the server's, Kundig adds little.
+* **Intake**: generated customer mails (some with an attachment, some
+  replies to sent messages, some auto-replies) filed by ``inbound_file`` in
+  this one process, as one worker does after an IMAP fetch. Measured: mails
+  parsed and filed per second.
+
+Consent for the recipients is recorded once (untimed) and stays, like the
+messages, in the benchmark database; every run queues new messages (a new
+idempotency key per run).
+"""
+
+from __future__ import annotations
+
+import random
+import socket
+import time
+import uuid
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+
+from django.db import transaction
+from django.utils import timezone
+
+from .shop import ShopResults
+
+BATCH = 1000
+TEMPLATE_KEY = "bench-newsletter"
+HTML = """<style>p { color: #333; } .muted { color: #888; font-size: 12px; }</style>
+<p>{{ salutation }},</p>
+<p>unsere Neuheiten im {{ today }} für Sie, {{ contact.first_name }}:</p>
+<ul>{% for r in recommendations %}<li>{{ r.name }} – {{ r.price }}</li>{% endfor %}</ul>
+<p>Ihr Betreuer: {{ contact.owner_name }} · {{ contact.city }}</p>
+<p>Viele Grüße<br>{{ sender.name }}</p>
+<p class="muted"><a href="{{ unsubscribe_url }}">Abmelden</a></p>
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class _Sink:
+    """An SMTP server that accepts and counts every mail, keeping nothing."""
+
+    def __init__(self) -> None:
+        self.received = 0
+
+    async def handle_DATA(self, server, session, envelope):
+        self.received += 1
+        return "250 OK"
+
+
+def _mailbox(port: int):
+    from kundig.messaging.models import Mailbox
+
+    mailbox, _created = Mailbox.objects.update_or_create(
+        email="bench@kundig.bench",
+        defaults={
+            "name": "Bench",
+            "smtp_host": "127.0.0.1",
+            "smtp_port": port,
+            "smtp_security": "none",
+            "is_active": True,
+        },
+    )
+    return mailbox
+
+
+def _template(mailbox):
+    from kundig.messaging import services
+    from kundig.messaging.models import MessageTemplate
+
+    return services.template_save(
+        actor=None,
+        template=MessageTemplate.objects.filter(key=TEMPLATE_KEY).first(),
+        key=TEMPLATE_KEY,
+        name="Bench",
+        purpose="newsletter",
+        mailbox=mailbox,
+        contents={
+            "de": {"subject": "Neu für Sie, {{ contact.first_name }}", "html": HTML}
+        },
+    )
+
+
+def _recipients(count: int) -> list[int]:
+    """Contact ids with an email address, ``count`` of them, consent recorded."""
+    from django.apps import apps
+
+    from kundig.privacy.models import Consent, ConsentRecord
+
+    emails = apps.get_model("contacts", "ContactEmail")
+    ids = list(
+        emails.objects.filter(is_primary=True)
+        .order_by("contact_id")
+        .values_list("contact_id", flat=True)[:count]
+    )
+    have = set(
+        Consent.objects.filter(
+            purpose="newsletter", channel="email", status="granted", contact_id__in=ids
+        ).values_list("contact_id", flat=True)
+    )
+    missing = [pk for pk in ids if pk not in have]
+    now = timezone.now()
+    for start in range(0, len(missing), 5000):
+        chunk = missing[start : start + 5000]
+        with transaction.atomic():
+            records = ConsentRecord.objects.bulk_create(
+                [
+                    ConsentRecord(
+                        contact_id=pk, purpose="newsletter", channel="email",
+                        action="given", source="staff", note="benchmark",
+                        occurred_at=now,
+                    )
+                    for pk in chunk
+                ]
+            )  # fmt: skip
+            Consent.objects.bulk_create(
+                [
+                    Consent(
+                        contact_id=r.contact_id, purpose="newsletter",
+                        channel="email", status="granted", since=now, record=r,
+                    )
+                    for r in records
+                ],
+                ignore_conflicts=True,
+            )  # fmt: skip
+    return ids
+
+
+def _inbound_mails(count: int, addresses: list[str], replies: list[str], rng):
+    """Raw customer mails: plain, with an attachment, replies, auto-replies."""
+    mails = []
+    for n in range(count):
+        msg = EmailMessage()
+        msg["From"] = f"Kunde {n} <{rng.choice(addresses)}>"
+        msg["To"] = "bench@kundig.bench"
+        msg["Subject"] = f"Frage zu meiner Bestellung {n}"
+        msg["Date"] = format_datetime(timezone.now())
+        msg["Message-ID"] = make_msgid(domain="customer.bench")
+        kind = n % 10
+        if kind == 0:
+            msg["Auto-Submitted"] = "auto-replied"
+        if kind in (1, 2) and replies:
+            msg["In-Reply-To"] = rng.choice(replies)
+        msg.set_content(
+            "Guten Tag,\n\nwann kommt mein Paket? Die Bestellung ist von letzter "
+            "Woche.\n\nViele Grüße\n" * 3
+        )
+        msg.add_alternative(
+            "<p>Guten Tag,</p><p>wann kommt mein <b>Paket</b>?</p>"
+            "<script>alert(1)</script>",
+            subtype="html",
+        )
+        if kind == 3:
+            msg.add_attachment(
+                b"%PDF-1.4\n" + bytes(rng.getrandbits(8) for _ in range(20_000)),
+                maintype="application",
+                subtype="pdf",
+                filename="rechnung.pdf",
+            )
+        mails.append(msg.as_bytes())
+    return mails
+
+
+def mail_benchmark(
+    *, recipients: int, send: int, inbound: int, seed: int = 1, write=print
+) -> ShopResults:
+    from aiosmtpd.controller import Controller
+
+    from kundig.messaging import services
+    from kundig.messaging.inbound import inbound_file
+    from kundig.messaging.merge import Recipient
+    from kundig.messaging.models import Message
+
+    rng = random.Random(seed)
+    results = ShopResults()
+    sink = _Sink()
+    controller = Controller(sink, hostname="127.0.0.1", port=_free_port())
+    controller.start()
+    try:
+        mailbox = _mailbox(controller.port)
+        template = _template(mailbox)
+        write(f"Recording newsletter consent for {recipients:,} contacts …")
+        ids = _recipients(recipients)
+        if len(ids) < recipients:
+            write(f"Only {len(ids):,} contacts have an email address; using those.")
+        run = uuid.uuid4().hex[:8]
+        write(f"Rendering and queueing {len(ids):,} messages …")
+        queued = errors = 0
+        started = time.perf_counter()
+        for start in range(0, len(ids), BATCH):
+            outgoing = [
+                services.Outgoing(key=f"bench:{run}:{pk}", recipient=Recipient(pk))
+                for pk in ids[start : start + BATCH]
+            ]
+            with transaction.atomic():
+                for result in services.messages_queue(
+                    template=template, outgoing=outgoing, origin="benchmark"
+                ):
+                    queued += result.created
+                    errors += bool(result.error)
+        took = time.perf_counter() - started
+        results.add(
+            f"Send step to {len(ids):,}: rendered and queued per second",
+            f"{queued / took:,.0f}/s" if took and queued else "–",
+            "≥ 1,000/s",
+        )
+        if errors:
+            results.add("Send step, recipients refused", f"{errors:,}", "0")
+        # Only this run's messages go to the sink; the rest wait as cancelled.
+        mine = Message.objects.filter(idempotency_key__startswith=f"bench:{run}:")
+        keep = list(mine.order_by("id").values_list("id", flat=True)[:send])
+        mine.exclude(id__in=keep).update(status="cancelled", next_attempt_at=None)
+        write(f"Handing {len(keep):,} messages to the local SMTP sink …")
+        started = time.perf_counter()
+        sent = 0
+        while True:
+            done = services.outbox_send_due(batch=500, budget_seconds=600)
+            sent += done
+            if not done:
+                break
+        took = time.perf_counter() - started
+        results.add(
+            "SMTP hand-over to a local sink, messages per second",
+            f"{sent / took:,.0f}/s" if took and sent else "–",
+            "limited by the server (one connection per batch)",
+        )
+        if sink.received != sent:
+            results.add("SMTP sink received", f"{sink.received:,}", f"{sent:,}")
+        if inbound:
+            addresses = list(
+                mine.values_list("to_email", flat=True)[: max(inbound // 4, 1)]
+            )
+            replies = list(mine.values_list("message_id", flat=True)[:200])
+            mails = _inbound_mails(inbound, addresses or ["new@customer.bench"],
+                                   replies, rng)  # fmt: skip
+            for raw in _inbound_mails(20, addresses or ["x@customer.bench"], [], rng):
+                inbound_file(mailbox=mailbox, raw=raw)  # warm-up, untimed
+            write(f"Filing {len(mails):,} incoming mails in this one process …")
+            started = time.perf_counter()
+            for raw in mails:
+                inbound_file(mailbox=mailbox, raw=raw)
+            took = time.perf_counter() - started
+            results.add(
+                "Incoming mails parsed and filed per second (one worker)",
+                f"{len(mails) / took:,.0f}/s" if took else "–",
+                "≥ 200/s",
+            )
+    finally:
+        controller.stop()
+    return results
