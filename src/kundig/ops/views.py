@@ -64,13 +64,15 @@ def caught_mail_list(request):
     page = Paginator(caught_mail.caught_entries(directory), PER_PAGE).get_page(
         request.GET.get("page")
     )
+    mails = caught_mail.caught_summaries(list(page.object_list))
     return render(
         request,
         "ops/caught_mail_list.html",
         {
             "page": page,
-            "mails": caught_mail.caught_summaries(list(page.object_list)),
-            "mailbox": messaging.mailbox_default(),
+            "mails": mails,
+            # The empty page says where Kundig sends to.
+            "mailbox": None if mails else messaging.mailbox_default(),
         },
     )
 
