@@ -15,6 +15,7 @@ fields and anything reaching outside the sandbox are refused with the line.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from dataclasses import dataclass
 from decimal import Decimal
@@ -201,9 +202,15 @@ def _part_label(part: str) -> str:
     return {"subject": _("Subject"), "html": _("HTML"), "text": _("Plain text")}[part]
 
 
+@functools.lru_cache(maxsize=512)
+def _compiled(env, source: str):
+    """A template compiled once: a send step renders it for every recipient."""
+    return env.from_string(source)
+
+
 def _render(env, source: str, context: dict, field: str) -> str:
     try:
-        return env.from_string(source).render(context)
+        return _compiled(env, source).render(context)
     except TemplateSyntaxError as exc:
         raise RenderError(exc.message or str(exc), part=field, line=exc.lineno) from exc
     except UndefinedError as exc:
