@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import SuspiciousFileOperation
 from django.db import models, transaction
 from django.db.models import Q
 from django.db.models.signals import post_delete
@@ -290,10 +291,11 @@ class SuppressedAddress(models.Model):
 
 def _attachment_path(attachment: InboundAttachment, filename: str) -> str:
     received = attachment.message.received_at
-    return (
-        f"messaging/inbound/{received:%Y/%m}/{attachment.message_id}/"
-        f"{get_valid_filename(filename) or 'attachment'}"
-    )
+    try:
+        name = get_valid_filename(filename)
+    except SuspiciousFileOperation:  # nothing usable left of the sender's name
+        name = "attachment"
+    return f"messaging/inbound/{received:%Y/%m}/{attachment.message_id}/{name}"
 
 
 class InboundMessage(models.Model):

@@ -110,6 +110,21 @@ def test_programs_and_oversized_files_are_not_kept(mailbox, anna, settings):
     assert png.refused == "" and png.content_type == "application/octet-stream"
 
 
+def test_odd_file_names_are_kept_safe(mailbox, anna):
+    mail = filed(mailbox, raw_mail(attachments=[
+        ("€€€", "application", "pdf", PDF),
+        ("../../etc/passwd", "text", "plain", b"root"),
+        ("C:\\Users\\anna\\Grüße.pdf", "application", "pdf", PDF),
+    ]))  # fmt: skip
+
+    euro, passwd, windows = mail.attachments.order_by("id")
+
+    assert euro.filename == "€€€" and euro.file.name.endswith("/attachment")
+    assert passwd.filename == "passwd"
+    assert passwd.file.name.startswith("messaging/inbound/")
+    assert windows.filename == "Grüße.pdf" and windows.file.read() == PDF
+
+
 def test_erasing_the_contact_removes_its_mail_and_files(
     mailbox, anna, admin, django_capture_on_commit_callbacks
 ):
