@@ -255,6 +255,7 @@ def test_marketing_messages_need_consent(admin, mailbox, anna):
     queued = services.message_queue(template=template, contact=anna, key="n")
     assert queued.error == "No confirmed consent for Newsletter."
 
+    registered = list(services._consent_policy)  # the privacy app's
     services.consent_policy_register(
         services.ConsentPolicy(
             allowed=lambda ids, purpose: {anna.pk} & set(ids),
@@ -264,7 +265,7 @@ def test_marketing_messages_need_consent(admin, mailbox, anna):
     try:
         queued = services.message_queue(template=template, contact=anna, key="n")
     finally:
-        services._consent_policy.clear()
+        services._consent_policy[:] = registered
     assert queued.created
     assert queued.message.headers["List-Unsubscribe"] == "<https://x.test/u/newsletter>"
     assert queued.message.headers["List-Unsubscribe-Post"] == (
