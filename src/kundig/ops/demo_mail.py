@@ -12,14 +12,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.apps import apps
 from django.db import transaction
+from django.utils import timezone
 
 from kundig.automation import selectors as automation_selectors
 from kundig.automation import services as automation
 from kundig.automation.defaults import PLAYBOOKS
+from kundig.contacts import selectors as contact_selectors
 from kundig.messaging import services as messaging
 from kundig.messaging.choices import Security
 from kundig.messaging.models import Mailbox
+from kundig.privacy import services as privacy
 
 DEMO_MAILBOX_EMAIL = "service@kundig.demo"
 DEMO_MAILBOX_NAME = "Kundig Demo"
@@ -50,10 +54,39 @@ def demo_mail_setup(*, host: str, port: int) -> DemoMail:
             smtp_username="",
             **server,
         )
-        return DemoMail(mailbox, created=True, activated=_playbooks_on())
+        activated = _playbooks_on()
+        _newsletter_consents()
+        return DemoMail(mailbox, created=True, activated=activated)
     if any(getattr(mailbox, name) != value for name, value in server.items()):
         mailbox = messaging.mailbox_save(actor=None, mailbox=mailbox, **server)
     return DemoMail(mailbox, created=False, activated=[])
+
+
+# Customers given newsletter consent in the demo, the quietest first: the
+# nightly scan finds some of them inactive and the reactivation mail goes out.
+DEMO_CONSENTS = 150
+
+
+def _newsletter_consents() -> int:
+    """Record newsletter consent for some demo customers (as from paper forms)."""
+    customers = contact_selectors.customers_last_ordered_before(timezone.now())
+    ids = list(
+        customers.order_by("last_order_at", "contact_id").values_list(
+            "contact_id", flat=True
+        )[:DEMO_CONSENTS]
+    )
+    contact = apps.get_model("contacts", "Contact")
+    for person in contact.objects.filter(pk__in=ids):
+        privacy.consent_give(
+            actor=None,
+            contact=person,
+            purpose="newsletter",
+            channel="email",
+            evidence=privacy.Evidence(
+                source="staff", note="Demo data: signed sign-up form"
+            ),
+        )
+    return len(ids)
 
 
 def _playbooks_on() -> list[str]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.urls import reverse
 from django.utils import timezone
@@ -134,3 +136,24 @@ def test_an_order_in_the_demo_brings_its_confirmation_to_the_caught_mail_page(
     assert reply.reply_to_message == Message.objects.get()
     assert reply.contact_id == Message.objects.get().contact_id
     assert reply.text.startswith("Können Sie die Socken in Größe 42 schicken?")
+
+
+def test_some_demo_customers_have_newsletter_consent_the_quietest_first():
+    from kundig.privacy.models import Consent
+
+    quiet = commerce.order_record(
+        actor=None,
+        source="shop-1",
+        data=order("q-1", placed_at=timezone.now() - dt.timedelta(days=400)),
+    ).order.contact_id
+
+    demo_mail_setup(host="127.0.0.1", port=2525)
+    demo_mail_setup(host="127.0.0.1", port=2525)  # a second start adds nothing
+
+    consent = Consent.objects.get()
+    assert (consent.contact_id, consent.purpose, consent.status) == (
+        quiet,
+        "newsletter",
+        "granted",
+    )
+    assert consent.record.note == "Demo data: signed sign-up form"
