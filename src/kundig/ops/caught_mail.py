@@ -9,7 +9,9 @@ and times; headers are parsed for the mails on the page shown.
 from __future__ import annotations
 
 import datetime as dt
+import html
 import os
+import re
 from dataclasses import dataclass, field
 from email import policy
 from email.message import EmailMessage
@@ -67,6 +69,10 @@ class Summary:
         return self.entry.key
 
 
+_LINK = re.compile(r'href="(https?://[^"]+)"', re.IGNORECASE)
+_ANGLED_HTTP = re.compile(r"<(https?://[^>]+)>")
+
+
 @dataclass
 class CaughtMail:
     """A caught mail, taken apart for its page."""
@@ -95,6 +101,24 @@ class CaughtMail:
     def notable(self) -> list[tuple[str, str]]:
         wanted = {name.lower() for name in NOTABLE_HEADERS}
         return [(n, v) for n, v in self.headers if n.lower() in wanted]
+
+    @property
+    def links(self) -> list[str]:
+        """The web links in the HTML part, once each: the frame cannot follow
+        them (it is sandboxed), the page offers them to open in a new tab."""
+        found = _LINK.findall(self.html or "")
+        return list(dict.fromkeys(html.unescape(url) for url in found))
+
+    @property
+    def one_click_unsubscribe(self) -> str:
+        """The RFC 8058 address a mail program would POST to, if the mail has one."""
+        headers = {n.lower(): v for n, v in self.headers}
+        if headers.get("list-unsubscribe-post", "").strip() != (
+            "List-Unsubscribe=One-Click"
+        ):
+            return ""
+        match = _ANGLED_HTTP.search(headers.get("list-unsubscribe", ""))
+        return match.group(1) if match else ""
 
     @property
     def source(self) -> str:

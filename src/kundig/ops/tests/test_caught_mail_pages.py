@@ -339,3 +339,30 @@ def test_a_reply_to_an_address_kundig_has_no_mailbox_for_is_not_filed(
     assert "The reply was not filed" in page
     assert "No active mailbox has the address service@kundig.demo." in page
     assert not InboundMessage.objects.exists()
+
+
+def test_links_open_outside_the_frame_and_one_click_unsubscribe_is_offered(
+    catcher_dir, english, client_for
+):
+    message = _message(
+        List_Unsubscribe="<https://crm.example/privacy/unsubscribe/1.newsletter:x/>",
+        List_Unsubscribe_Post="List-Unsubscribe=One-Click",
+    )
+    message.get_body(("html",)).set_content(
+        '<p><a href="https://crm.example/privacy/confirm/t0k/?a=1&amp;b=2">Ja</a>'
+        '<a href="javascript:alert(1)">x</a></p>',
+        subtype="html",
+    )
+    key = deliver(catcher_dir, message)
+
+    page = client_for(english).get(_detail(key)).content.decode()
+
+    assert (
+        '<a href="https://crm.example/privacy/confirm/t0k/?a=1&amp;b=2" '
+        'target="_blank" rel="noopener noreferrer">'
+    ) in page
+    assert "javascript:" not in page.split('id="mail-links"')[1].split("</dd>")[0]
+    assert (
+        '<form method="post" action="https://crm.example/privacy/unsubscribe/'
+        '1.newsletter:x/" target="_blank" id="one-click">'
+    ) in page
