@@ -61,6 +61,7 @@ TRIGGERS = {
         "A customer has had no order and no conversation for a long time"
     ),
     "customer.birthday": _("It is a contact's birthday"),
+    "message.received": _("A customer's email arrived"),
     "contact.created": _("A contact was created"),
     "contact.stage_changed": _("A contact moved to another stage"),
 }
