@@ -87,9 +87,7 @@ def test_a_new_order_starts_a_new_period(sales_nord):
 
 
 def test_a_scan_cut_off_half_way_resumes_without_doubles(monkeypatch):
-    quiet = [
-        customer(str(n), days_ago=200, email=f"q{n}@example.de") for n in range(5)
-    ]
+    quiet = [customer(str(n), days_ago=200, email=f"q{n}@example.de") for n in range(5)]
     monkeypatch.setattr(scans, "BATCH", 2)
     real_emit = scans.emit_many
     calls = []
@@ -110,9 +108,7 @@ def test_a_scan_cut_off_half_way_resumes_without_doubles(monkeypatch):
     assert sorted(inactive_events()) == sorted(c.pk for c in quiet)
 
 
-def test_birthdays_once_a_day_and_29_february_in_other_years(
-    sales_nord, make_contact
-):
+def test_birthdays_once_a_day_and_29_february_in_other_years(sales_nord, make_contact):
     today = dt.date(2027, 2, 28)
     leap = make_contact(sales_nord, birthday=dt.date(1996, 2, 29))
     regular = make_contact(sales_nord, birthday=dt.date(1980, 2, 28))
@@ -162,8 +158,6 @@ def test_scan_settings_are_edited_on_the_playbooks_page(admin, client_for):
     client.post("/playbooks/scans/", {"inactive_after_days": 90, "tell_owner": ""})
     settings = ScanSettings.objects.get()
     assert (settings.inactive_after_days, settings.tell_owner) == (90, False)
-    response = client.post(
-        "/playbooks/scans/", {"inactive_after_days": 2}, follow=True
-    )
+    response = client.post("/playbooks/scans/", {"inactive_after_days": 2}, follow=True)
     assert "Wählen Sie mindestens 7 Tage." in response.content.decode()
     assert ScanSettings.objects.get().inactive_after_days == 90
