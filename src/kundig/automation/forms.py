@@ -168,4 +168,6 @@ class ScanSettingsForm(forms.ModelForm):
         days = self.cleaned_data["inactive_after_days"]
         if days < 7:
             raise forms.ValidationError(_("Choose at least 7 days."))
+        if days > 3650:
+            raise forms.ValidationError(_("Choose at most 3,650 days (ten years)."))
         return days

@@ -34,7 +34,7 @@ from kundig.core.events import emit
 from kundig.core.text import one_line
 
 from . import mailparse
-from .choices import Bounce, InboundKind, MessageStatus
+from .choices import Bounce, InboundKind
 from .models import (
     InboundAttachment,
     InboundMessage,
@@ -361,17 +361,16 @@ def _store_attachments(
 
 
 def _original(report: mailparse.Report, recipient: mailparse.FailedRecipient):
-    if report.original_message_id:
-        found = Message.objects.filter(message_id=report.original_message_id).first()
-        if found is not None:
-            return found
-    return (
-        Message.objects.filter(
-            to_email__iexact=recipient.original, status=MessageStatus.SENT
-        )
-        .order_by("-sent_at", "-id")
-        .first()
-    )
+    """Our message the report is about: named by its Message-ID (which only
+    the receiving servers saw) and sent to the address that failed. Anyone
+    can mail a report naming any address; without both, it proves nothing."""
+    if not report.original_message_id:
+        return None
+    found = Message.objects.filter(message_id=report.original_message_id).first()
+    addresses = {recipient.email.lower(), (recipient.original or "").lower()}
+    if found is None or found.to_email.lower() not in addresses:
+        return None
+    return found
 
 
 def _record_bounce(inbound: InboundMessage, report: mailparse.Report) -> None:
@@ -379,14 +378,14 @@ def _record_bounce(inbound: InboundMessage, report: mailparse.Report) -> None:
     notes = []
     for recipient in report.recipients:
         reason = one_line(f"{recipient.status} {recipient.diagnostic}".strip())[:400]
-        if recipient.hard:
+        original = _original(report, recipient)
+        if recipient.hard and original is not None:
             SuppressedAddress.objects.get_or_create(
                 email=recipient.email,
                 defaults={
                     "reason": (_("Hard bounce: %(reason)s") % {"reason": reason})[:300]
                 },
             )
-        original = _original(report, recipient)
         if original is not None:
             if inbound.reply_to_message_id is None:
                 inbound.reply_to_message = original

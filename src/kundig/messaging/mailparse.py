@@ -191,6 +191,8 @@ def _message_id(msg: EmailMessage, raw: bytes) -> str:
 def valid_address(value: str) -> str:
     """``value`` lower-cased if it is a usable address, else ''."""
     value = (value or "").strip().lower()
+    if len(value) > 254:  # what EmailField stores; validate_email allows 320
+        return ""
     try:
         validate_email(value)
     except ValidationError:

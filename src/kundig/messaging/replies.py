@@ -12,7 +12,7 @@ import re
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -98,7 +98,21 @@ def message_write(
         errors.setdefault("__all__", []).append(problem)
     if errors:
         raise ValidationError(errors)
-    message = Message.objects.create(
+    try:
+        with transaction.atomic():
+            message = _create(
+                actor, contact, mailbox, key, to_email, to_name, subject, text,
+                reply_to,
+            )  # fmt: skip
+    except IntegrityError:  # the same form sent twice at once: the first stands
+        existing = Message.objects.get(idempotency_key=f"write:{key}")
+        return services.Queued(key=existing.idempotency_key, message=existing)
+    services._request_send()
+    return services.Queued(key=message.idempotency_key, message=message, created=True)
+
+
+def _create(actor, contact, mailbox, key, to_email, to_name, subject, text, reply_to):
+    return Message.objects.create(
         mailbox=mailbox,
         contact=contact,
         purpose=Purpose.TRANSACTIONAL,
@@ -115,8 +129,6 @@ def message_write(
         origin="reply" if reply_to is not None else "written",
         created_by=actor,
     )
-    services._request_send()
-    return services.Queued(key=message.idempotency_key, message=message, created=True)
 
 
 def _recipient(contact, reply_to: InboundMessage | None) -> tuple[str, str]:

@@ -281,6 +281,11 @@ def inbound_detail(request, pk: int):
         selectors.inbound_visible_to(request.user).filter(pk=earlier.pk).exists()
     ):
         earlier = None
+    ours = inbound.reply_to_message
+    if ours is not None and not (
+        selectors.messages_visible_to(request.user).filter(pk=ours.pk).exists()
+    ):
+        ours = None  # threaded by headers the sender wrote: check like earlier
     user = request.user
     return render(
         request,
@@ -289,6 +294,7 @@ def inbound_detail(request, pk: int):
             "inbound": inbound,
             "answers": answers,
             "earlier": earlier,
+            "ours": ours,
             "colors": INBOUND_KIND_COLORS,
             "may_open_outbox": user.has_role_permission(Permission.MESSAGING),
             "may_reply": inbound.contact_id is not None

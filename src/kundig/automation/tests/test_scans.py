@@ -161,3 +161,8 @@ def test_scan_settings_are_edited_on_the_playbooks_page(admin, client_for):
     response = client.post("/playbooks/scans/", {"inactive_after_days": 2}, follow=True)
     assert "Wählen Sie mindestens 7 Tage." in response.content.decode()
     assert ScanSettings.objects.get().inactive_after_days == 90
+
+
+def test_a_period_too_long_for_the_calendar_is_refused(admin, client_for):
+    client_for(admin).post("/playbooks/scans/", {"inactive_after_days": 1_000_000})
+    assert scans.scan_settings().inactive_after_days == 180
