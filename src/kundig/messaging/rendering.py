@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
+import uuid
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -263,9 +264,47 @@ def html_to_text(html: str) -> str:
             return label or url
         return f"{label} ({url})"
 
-    text = _MD_LINK.sub(link, text)
+    return _tidy(_MD_LINK.sub(link, text))
+
+
+def _tidy(text: str) -> str:
     text = re.sub(r"[ \t]+\n", "\n", text)
     return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
+
+
+_JINJA_TAG = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.DOTALL)
+
+
+@functools.lru_cache(maxsize=256)
+def text_template_from_html(html: str) -> str | None:
+    """The plain-text template that the HTML template ``html`` makes, or None.
+
+    Converting each rendered mail with html2text costs more than the rest of
+    rendering together; the conversion is done once per template instead:
+    Jinja's tags are swapped for plain tokens, the template is converted like
+    a mail, and the tags are put back. Where a tag sits inside markup (say
+    ``<a {% if x %}href=…{% endif %}>``) its token does not come through
+    exactly once, or a block tag moves, and the caller converts each mail as
+    before. (A link's label and address swap places in the text: "label
+    (address)"; expressions may, block tags may not.)
+    """
+    tags = _JINJA_TAG.findall(html)
+    if not tags:
+        return None
+    nonce = uuid.uuid4().hex[:8]
+    tokens = [f"KJ{nonce}T{n}X" for n in range(len(tags))]
+    counter = iter(tokens)
+    tokenized = _JINJA_TAG.sub(lambda _m: next(counter), html)
+    try:
+        converted = html_to_text(mail_html(tokenized, language="de", title=""))
+    except RenderError:
+        return None
+    found = re.findall(rf"KJ{nonce}T\d+X", converted)
+    blocks = [t for t, tag in zip(tokens, tags, strict=True) if tag[1] != "{"]
+    if sorted(found) != sorted(tokens) or [t for t in found if t in blocks] != blocks:
+        return None  # a tag was lost, doubled, or a block moved
+    by_token = dict(zip(tokens, tags, strict=True))
+    return re.sub(rf"KJ{nonce}T\d+X", lambda m: by_token[m.group(0)], converted)
 
 
 def render(
@@ -277,8 +316,11 @@ def render(
         raise RenderError(_("The subject is empty."), part="subject")
     body = _render(_html_env, html, context, "html")
     document = mail_html(body, language=language, title=rendered_subject)
+    derived = None if text.strip() else text_template_from_html(html)
     if text.strip():
         plain = _render(_text_env, text, context, "text").strip() + "\n"
+    elif derived is not None:
+        plain = _tidy(_render(_text_env, derived, context, "text"))
     else:
         plain = html_to_text(document)
     return Rendered(subject=rendered_subject[:300], html=document, text=plain)
