@@ -242,6 +242,8 @@ class Message(models.Model):
     )
     created_at = models.DateTimeField(_("queued"), default=timezone.now)
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    # When the sent message went on the timeline (see services._record_sent).
+    recorded_at = models.DateTimeField(null=True, blank=True, editable=False)
     bounce = models.CharField(
         _("bounce"), max_length=10, choices=Bounce.choices, blank=True
     )
@@ -263,6 +265,12 @@ class Message(models.Model):
             ),
             models.Index(
                 fields=["-created_at", "-id"], name="messaging_message_recent_idx"
+            ),
+            # Sent but not yet on the timeline: what a dead worker left over.
+            models.Index(
+                fields=["sent_at"],
+                condition=Q(status=MessageStatus.SENT, recorded_at__isnull=True),
+                name="messaging_message_unrecorded",
             ),
         ]
 

@@ -28,17 +28,17 @@ from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kundig.activity.choices import Direction, Kind
-from kundig.activity.services import timeline_add
+from kundig.activity.choices import Channel, Direction, Kind
+from kundig.activity.services import SourceEntry, timeline_add_many
 from kundig.core import crypto
 from kundig.core.audit import audit_changes, audit_created
 from kundig.core.choices import Permission
-from kundig.core.events import emit, on_commit_once
+from kundig.core.events import emit_many, on_commit_once
 from kundig.core.permissions import require
 from kundig.core.text import one_line
 
@@ -62,6 +62,8 @@ MAX_RETRY = timedelta(hours=4)
 # is taken to be lost and the message goes out again.
 LEASE = timedelta(minutes=10)
 BATCH = 200
+# Sent messages go on the timeline this many at a time (one transaction).
+RECORD_EVERY = 50
 SMTP_TIMEOUT = 30
 
 _random = secrets.SystemRandom()
@@ -595,12 +597,23 @@ def _claim(limit: int) -> tuple[str, list[Message]]:
 
 
 def _finish(message: Message, token: str, **fields) -> bool:
-    """Write an attempt's outcome if the lease is still ours; return whether it was."""
-    return bool(
-        Message.objects.filter(
-            pk=message.pk, lease=token, status=MessageStatus.QUEUED
-        ).update(lease="", **fields)
-    )
+    """Write an attempt's outcome if the lease is still ours; return whether it was.
+
+    On PostgreSQL without waiting for the disk (``synchronous_commit`` off for
+    this one write): the wait cost more than the SMTP hand-over. A worker
+    crash loses nothing; only a database crash in the next fraction of a
+    second could forget the outcome, and the lease then sends again, as
+    after a worker killed between the server's 250 and this write (ADR 18).
+    """
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        return bool(
+            Message.objects.filter(
+                pk=message.pk, lease=token, status=MessageStatus.QUEUED
+            ).update(lease="", **fields)
+        )
 
 
 def _describe(exc: BaseException) -> str:
@@ -662,6 +675,7 @@ def outbox_send_due(*, batch: int = BATCH, budget_seconds: float = 50) -> int:
     """
     sent = 0
     deadline = time.monotonic() + budget_seconds
+    _record_left_over()
     while time.monotonic() < deadline:
         token, claimed = _claim(batch)
         if not claimed:
@@ -707,6 +721,7 @@ def _send_batch(messages: list[Message], token: str) -> int:
     # Blocked since they were queued (a bounce, an objection): one query.
     suppressed = _suppressed(m.to_email for m in messages)
     consented = _consented(messages)  # and withdrawn consents: one per purpose
+    done: list[Message] = []  # sent, not yet on the timeline
     for message in messages:
         reason = _still_wanted(message, suppressed, consented)
         if reason:
@@ -733,8 +748,12 @@ def _send_batch(messages: list[Message], token: str) -> int:
         if _finish(message, token, status=MessageStatus.SENT, sent_at=timezone.now(),
                    last_error="", next_attempt_at=None):  # fmt: skip
             sent += 1
-            _record_sent(message)
+            done.append(message)
+            if len(done) >= RECORD_EVERY:
+                _record_sent(done)
+                done = []
     _close(connection)
+    _record_sent(done)
     return sent
 
 
@@ -769,34 +788,78 @@ def _failed(
             next_attempt_at=timezone.now() + backoff(attempts))  # fmt: skip
 
 
-def _record_sent(message: Message) -> None:
-    if message.contact_id is None:
-        return
-    contact = (
-        apps.get_model("contacts", "Contact")
-        .objects.filter(pk=message.contact_id)
-        .first()
-    )
-    if contact is None:
+def _record_sent(messages: list[Message]) -> None:
+    """Put sent messages on their contacts' timelines and emit ``message.sent``.
+
+    Many at once, in one transaction, after their SMTP hand-over: recording
+    each on its own cost more than sending it. ``recorded_at`` marks what is
+    done; a worker that dies before this leaves it empty and a later run
+    records those (:func:`_record_left_over`), once.
+    """
+    if not messages:
         return
     with transaction.atomic():
-        timeline_add(
-            actor=None,
-            kind=Kind.EMAIL,
-            contact=contact,
-            summary=message.subject,
-            body=message.text,
-            direction=Direction.OUTBOUND,
-            occurred_at=timezone.now(),
-            source_type="messaging.message",
-            source_id=str(message.pk),
-            source_url=message.get_absolute_url(),
+        todo = list(
+            Message.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(
+                pk__in=[m.pk for m in messages],
+                status=MessageStatus.SENT,
+                recorded_at__isnull=True,
+            )
+            .select_related("template")
+            .order_by("id")
         )
-        emit(
-            "message.sent",
-            message,
-            contact_id=message.contact_id,
-            purpose=message.purpose,
-            template=message.template.key if message.template_id else "",
-            origin=message.origin,
+        if not todo:
+            return
+        contacts = set(
+            apps.get_model("contacts", "Contact")
+            .objects.filter(pk__in={m.contact_id for m in todo if m.contact_id})
+            .values_list("pk", flat=True)
         )
+        mine = [m for m in todo if m.contact_id in contacts]
+        timeline_add_many(
+            [
+                SourceEntry(
+                    contact_id=m.contact_id,
+                    kind=Kind.EMAIL,
+                    channel=Channel.EMAIL,
+                    direction=Direction.OUTBOUND,
+                    occurred_at=m.sent_at or timezone.now(),
+                    summary=m.subject,
+                    body=m.text,
+                    source_type="messaging.message",
+                    source_id=str(m.pk),
+                    source_url=m.get_absolute_url(),
+                )
+                for m in mine
+            ]
+        )
+        emit_many(
+            (
+                "message.sent",
+                "messaging.message",
+                m.pk,
+                {
+                    "contact_id": m.contact_id,
+                    "purpose": m.purpose,
+                    "template": m.template.key if m.template_id else "",
+                    "origin": m.origin,
+                },
+            )
+            for m in mine
+        )
+        Message.objects.filter(pk__in=[m.pk for m in todo]).update(
+            recorded_at=timezone.now()
+        )
+
+
+def _record_left_over(limit: int = BATCH) -> None:
+    """Record the messages a worker sent but died before recording."""
+    left = list(
+        Message.objects.filter(
+            status=MessageStatus.SENT,
+            recorded_at__isnull=True,
+            sent_at__lt=timezone.now() - LEASE,
+        ).order_by("id")[:limit]
+    )
+    _record_sent(left)

@@ -312,3 +312,30 @@ def test_mailbox_passwords_are_stored_encrypted(mailbox, admin):
 def test_the_mailbox_test_reports_a_server_that_is_down(closed_port_mailbox, mailbox):
     assert "Could not connect" in services.mailbox_test(closed_port_mailbox)
     assert services.mailbox_test(mailbox) is None
+
+
+def test_a_worker_that_died_after_sending_leaves_the_timeline_to_the_next_run(
+    template, anna, smtp, monkeypatch
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from kundig.core.models import DomainEvent
+
+    queue(template, anna)
+    monkeypatch.setattr(services, "_record_sent", lambda messages: None)  # dies
+    assert services.outbox_send_due() == 1
+    assert not TimelineEntry.objects.filter(source_type="messaging.message").exists()
+    monkeypatch.undo()
+
+    services.outbox_send_due()  # too soon: the worker may still be recording
+    assert not TimelineEntry.objects.filter(source_type="messaging.message").exists()
+    Message.objects.update(sent_at=timezone.now() - timedelta(minutes=11))
+    services.outbox_send_due()
+    services.outbox_send_due()  # and only once
+
+    assert TimelineEntry.objects.filter(source_type="messaging.message").count() == 1
+    assert DomainEvent.objects.filter(name="message.sent").count() == 1
+    assert len(smtp.messages) == 1
+    assert Message.objects.get().recorded_at is not None

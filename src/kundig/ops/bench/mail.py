@@ -21,6 +21,7 @@ idempotency key per run).
 
 from __future__ import annotations
 
+import logging
 import random
 import socket
 import time
@@ -187,6 +188,7 @@ def mail_benchmark(
 
     rng = random.Random(seed)
     results = ShopResults()
+    logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd's chatter
     sink = _Sink()
     controller = Controller(sink, hostname="127.0.0.1", port=_free_port())
     controller.start()
