@@ -225,7 +225,10 @@ def mail_benchmark(
         # Only this run's messages go to the sink; the rest wait as cancelled.
         mine = Message.objects.filter(idempotency_key__startswith=f"bench:{run}:")
         keep = list(mine.order_by("id").values_list("id", flat=True)[:send])
-        mine.exclude(id__in=keep).update(status="cancelled", next_attempt_at=None)
+        # Also what an earlier, interrupted run left queued.
+        Message.objects.filter(origin="benchmark", status="queued").exclude(
+            id__in=keep
+        ).update(status="cancelled", next_attempt_at=None)
         write(f"Handing {len(keep):,} messages to the local SMTP sink …")
         started = time.perf_counter()
         sent = 0
