@@ -303,6 +303,8 @@ def text_template_from_html(html: str) -> str | None:
     blocks = [t for t, tag in zip(tokens, tags, strict=True) if tag[1] != "{"]
     if sorted(found) != sorted(tokens) or [t for t in found if t in blocks] != blocks:
         return None  # a tag was lost, doubled, or a block moved
+    if _JINJA_TAG.search(converted):
+        return None  # braces the HTML spelled as entities are text, not Jinja
     by_token = dict(zip(tokens, tags, strict=True))
     return re.sub(rf"KJ{nonce}T\d+X", lambda m: by_token[m.group(0)], converted)
 

@@ -43,3 +43,13 @@ def test_a_loop_in_a_list_and_a_templated_link_come_through():
 def test_a_tag_inside_markup_falls_back_to_converting_each_mail():
     html = '<p><a {% if sender.name %}href="https://x.example/"{% endif %}>x</a></p>'
     assert rendering.text_template_from_html(html) is None
+
+
+def test_braces_written_as_entities_stay_text_in_the_plain_part():
+    html = "<p>{{ salutation }}: &#123;&#123; 7 * 7 &#125;&#125;</p>"
+    assert rendering.text_template_from_html(html) is None
+    rendered = rendering.render(
+        subject="x", html=html, text="", context={"salutation": "Hallo"},
+        language="de",
+    )  # fmt: skip
+    assert "{{ 7 * 7 }}" in rendered.text and "49" not in rendered.text
