@@ -4,7 +4,6 @@ import pytest
 
 from kundig.automation.defaults import TEMPLATES
 from kundig.messaging import rendering
-from kundig.ops.bench.mail import HTML as BENCH_HTML
 from kundig.privacy.defaults import DOI_TEMPLATE
 
 SOURCES = {
@@ -32,12 +31,6 @@ def test_the_text_part_is_the_same_either_way(key, language):
         rendering._render(rendering._text_env, derived, context, "text")
     )
     assert made == per_mail(html, context, language)
-
-
-def test_a_loop_in_a_list_and_a_templated_link_come_through():
-    derived = rendering.text_template_from_html(BENCH_HTML)
-    assert "{% for r in recommendations %}" in derived
-    assert "Abmelden ({{ unsubscribe_url }})" in derived
 
 
 def test_a_tag_inside_markup_falls_back_to_converting_each_mail():

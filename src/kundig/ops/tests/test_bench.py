@@ -185,3 +185,12 @@ def test_the_mail_benchmark_queues_sends_and_files_for_real(admin, make_contact)
     again = mail_benchmark(recipients=25, send=0, inbound=0, write=lambda _: None)
     assert "Send step, recipients refused" not in {w for w, _v, _t in again.rows}
     assert Message.objects.count() == 50
+
+
+def test_the_bench_template_gets_its_plain_text_made_once():
+    from kundig.messaging import rendering
+    from kundig.ops.bench.mail import HTML
+
+    derived = rendering.text_template_from_html(HTML)
+    assert "{% for r in recommendations %}" in derived
+    assert "Abmelden ({{ unsubscribe_url }})" in derived
