@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -93,7 +92,7 @@ def message_write(
             _("No active mailbox to send from; an administrator sets one up.")
         )
     to_email, to_name = _recipient(contact, reply_to)
-    problem = _address_problem(to_email)
+    problem = services.address_problem(to_email)
     if problem:
         errors.setdefault("__all__", []).append(problem)
     if errors:
@@ -135,17 +134,3 @@ def _recipient(contact, reply_to: InboundMessage | None) -> tuple[str, str]:
     if reply_to is not None and reply_to.from_email:
         return reply_to.from_email, reply_to.from_name or contact.full_name
     return merge.primary_email(contact), contact.full_name
-
-
-def _address_problem(email: str) -> str:
-    if not email:
-        return _("The contact has no email address.")
-    try:
-        validate_email(email)
-    except ValidationError:
-        return _("The address %(email)s is not valid.") % {"email": email}
-    if services._suppressed([email]):
-        return _("Kundig no longer sends to %(email)s (it bounced or objected).") % {
-            "email": email
-        }
-    return ""

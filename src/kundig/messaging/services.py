@@ -101,12 +101,6 @@ def contacts_may_receive(contact_ids: Collection[int], purpose: str) -> set[int]
     return _consent_policy[0].allowed(ids, purpose) & ids
 
 
-def may_send(contact_id: int | None, purpose: str) -> bool:
-    if purpose not in MARKETING_PURPOSES:
-        return True
-    return contact_id in contacts_may_receive([contact_id], purpose)
-
-
 def _unsubscribe(contact_id: int, purpose: str) -> tuple[str, dict]:
     """A marketing message's unsubscribe link and RFC 8058 headers."""
     if purpose not in MARKETING_PURPOSES or not _consent_policy:
@@ -485,19 +479,30 @@ def _content_for(contents: dict[str, TemplateContent], language: str):
     return next(iter(contents.values()), None)
 
 
+def address_problem(email: str, suppressed: set[str] | None = None) -> str:
+    """Why Kundig cannot write to ``email``, or ''. ``suppressed``: the blocked
+    addresses already read for a batch (else they are read for this one)."""
+    if not email:
+        return _("The contact has no email address.")
+    try:
+        validate_email(email)
+    except ValidationError:
+        return _("The address %(email)s is not valid.") % {"email": email}
+    if suppressed is None:
+        suppressed = _suppressed([email])
+    if email.lower() in suppressed:
+        return _("Kundig no longer sends to %(email)s (it bounced or objected).") % {
+            "email": email
+        }
+    return ""
+
+
 def _recipient_problem(
     data: merge.Merge, purpose: str, suppressed: set[str], allowed: set[int]
 ) -> str:
-    if not data.email:
-        return _("The contact has no email address.")
-    try:
-        validate_email(data.email)
-    except ValidationError:
-        return _("The address %(email)s is not valid.") % {"email": data.email}
-    if data.email.lower() in suppressed:
-        return _("Kundig no longer sends to %(email)s (it bounced or objected).") % {
-            "email": data.email
-        }
+    problem = address_problem(data.email, suppressed)
+    if problem:
+        return problem
     if data.contact.pk not in allowed:
         return _("No confirmed consent for %(purpose)s.") % {
             "purpose": Purpose(purpose).label

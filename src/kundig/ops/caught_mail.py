@@ -28,6 +28,8 @@ from pathlib import Path
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kundig.messaging.replies import reply_subject
+
 # Shown at most, per mail; the raw source is also offered as a download.
 MAX_SHOWN_BYTES = 2 * 1024 * 1024
 # Headers that say how a mail behaves; the page shows them beside the sender.
@@ -288,9 +290,7 @@ def reply_build(mail: CaughtMail, *, text: str) -> bytes:
     shop = _first_address(mail.reply_to or mail.sender)
     if not customer[1] or not shop[1]:
         raise ValueError(_("The mail has no sender or recipient to reply between."))
-    subject = mail.subject
-    if not subject.lower().startswith(("re:", "aw:")):
-        subject = f"Re: {subject}".strip()
+    subject = reply_subject(mail.subject)
     reply = EmailMessage(policy=policy.SMTP)
     reply["From"] = formataddr(customer)
     reply["To"] = formataddr(shop)

@@ -122,19 +122,5 @@ def contact_consents(request, contact_id: int):
             }
             for c in selectors.contact_consents(contact)
         ],
-        "ledger": [
-            {
-                "occurred_at": r.occurred_at,
-                "purpose": r.purpose,
-                "channel": r.channel,
-                "action": r.action,
-                "source": r.source,
-                "email": r.email,
-                "ip": r.ip,
-                "text_version": r.text.version if r.text_id else None,
-                "text": r.text.text if r.text_id else "",
-                "note": r.note,
-            }
-            for r in selectors.contact_ledger(contact)
-        ],
+        "ledger": [selectors.ledger_row(r) for r in selectors.contact_ledger(contact)],
     }

@@ -13,6 +13,24 @@ def contact_ledger(contact):
     return ConsentRecord.objects.filter(contact=contact).select_related("text", "actor")
 
 
+def ledger_row(record: ConsentRecord) -> dict:
+    """One ledger line as plain values: the export's and the API's."""
+    return {
+        "occurred_at": record.occurred_at,
+        "purpose": record.purpose,
+        "channel": record.channel,
+        "action": record.action,
+        "source": record.source,
+        "email": record.email,
+        "ip": record.ip,
+        "user_agent": record.user_agent,
+        "text_version": record.text.version if record.text_id else None,
+        "text": record.text.text if record.text_id else "",
+        "actor": record.actor.email if record.actor_id else "",
+        "note": record.note,
+    }
+
+
 def consent_texts_current() -> list[ConsentText]:
     """The newest version of each wording, per purpose and language."""
     newest: dict[tuple[str, str], ConsentText] = {}

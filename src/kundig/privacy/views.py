@@ -8,6 +8,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import translation
@@ -195,23 +196,6 @@ LEDGER_COLUMNS = (
 )
 
 
-def _ledger_row(record) -> dict:
-    return {
-        "occurred_at": record.occurred_at.isoformat(),
-        "purpose": record.purpose,
-        "channel": record.channel,
-        "action": record.action,
-        "source": record.source,
-        "email": record.email,
-        "ip": record.ip or "",
-        "user_agent": record.user_agent,
-        "text_version": record.text.version if record.text_id else "",
-        "text": record.text.text if record.text_id else "",
-        "actor": record.actor.email if record.actor_id else "",
-        "note": record.note,
-    }
-
-
 @login_required
 def contact_ledger(request, pk: int):
     """The proof: every consent line of a contact, printable, as CSV or JSON."""
@@ -222,12 +206,13 @@ def contact_ledger(request, pk: int):
         if not request.user.has_role_permission(Permission.EXPORT):
             raise PermissionDenied
         name = f"consents-{contact.pk}"
-        rows = [_ledger_row(r) for r in records]
+        rows = [selectors.ledger_row(r) for r in records]
         if export == "json":
             response = HttpResponse(
                 json.dumps(
                     {"contact": contact.pk, "name": contact.full_name, "ledger": rows},
                     ensure_ascii=False,
+                    cls=DjangoJSONEncoder,
                     indent=2,
                 ),
                 content_type="application/json",
