@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.db.models import Prefetch, QuerySet, prefetch_related_objects
 from django.shortcuts import get_object_or_404
 
@@ -184,6 +186,20 @@ def contact_by_email(email: str) -> Contact | None:
         .first()
     )
     return link.contact if link else None
+
+
+def contacts_by_email(emails: Iterable[str]) -> dict[str, Contact]:
+    """:func:`contact_by_email` for many addresses in one query: address → contact."""
+    wanted = {e.strip().lower() for e in emails if e}
+    found: dict[str, Contact] = {}
+    links = (
+        ContactEmail.objects.filter(email__in=wanted)
+        .order_by("-contact_id")
+        .select_related("contact")
+    )
+    for link in links:  # the oldest contact of an address comes last and stays
+        found[link.email] = link.contact
+    return found
 
 
 def contact_by_name_and_postcode(

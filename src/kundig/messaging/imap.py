@@ -3,12 +3,13 @@
 The reader selects the folder read-only and fetches with ``BODY.PEEK``, so
 Kundig changes nothing on the server: no flags set, nothing moved or deleted.
 Progress per mailbox is the folder's UIDVALIDITY and the highest UID filed.
-Each mail's filing and the advance past its UID commit in one transaction,
-so a reader that dies in the middle of a batch goes on after the last mail it
-filed, and a mail is never filed twice; the Message-ID makes it so even when
-the server renumbers the folder or two readers meet. A mail that cannot be
-filed is filed with what can be read (the original attached), or skipped with
-a logged reason: it never stops the others.
+The mails of one fetch are filed together, and their filing and the advance
+past their UIDs commit in one transaction, so a reader that dies in the
+middle goes on after the last fetch it filed, and a mail is never filed
+twice; the Message-ID makes it so even when the server renumbers the folder
+or two readers meet. A mail that cannot be filed is filed with what can be
+read (the original attached), or skipped with a logged reason: it never stops
+the others.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import time
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db import DatabaseError, close_old_connections, transaction
+from django.db import DatabaseError, IntegrityError, close_old_connections, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from imapclient import IMAPClient
@@ -35,8 +36,9 @@ from .models import Mailbox
 logger = logging.getLogger(__name__)
 
 IMAP_TIMEOUT = 60
-# Mail fetched in one round trip: at most this many, and about this many bytes.
-FETCH_COUNT = 25
+# Mail fetched in one round trip, and filed in one transaction: at most this
+# many, and about this many bytes.
+FETCH_COUNT = 50
 FETCH_BYTES = 20 * 1024 * 1024
 # A mailbox read for the first time: the mail of at most the last two weeks
 # (or since the mailbox was set up, if later) is filed; older mail stays.
@@ -197,10 +199,54 @@ def _read(mailbox: Mailbox, client: IMAPClient, limit: int) -> PollResult:
     uids = sorted(u for u in client.search(["UID", f"{last + 1}:*"]) if u > last)
     result = PollResult()
     for batch in _batches(client, uids[:limit]):
-        for uid, raw, size, headers_only in _fetch(client, batch):
-            outcome = _file_one(mailbox, validity, uid, raw, size, headers_only)
+        fetched = list(_fetch(client, batch))
+        for outcome in _file_fetched(mailbox, validity, fetched):
             setattr(result, outcome, getattr(result, outcome) + 1)
     return result
+
+
+def _file_fetched(mailbox: Mailbox, validity: int, fetched: list) -> list[str]:
+    """File one fetch's mails in one transaction with the move past their UIDs.
+
+    A mail the batch cannot take (one the parser fails on, or one another
+    reader files at this moment) sends the whole fetch the slow way: one
+    mail and one transaction at a time, where each such mail is dealt with.
+    """
+    mails = [
+        inbound.Incoming(raw=raw, uid=uid, size=size, headers_only=headers_only)
+        for uid, raw, size, headers_only in fetched
+        if raw is not None
+    ]
+    try:
+        with transaction.atomic():
+            filed = inbound.inbound_file_many(mailbox=mailbox, mails=mails)
+            _advance(mailbox, validity, max(uid for uid, *_rest in fetched))
+    except IntegrityError:
+        logger.info(
+            "Mailbox %s: another reader filed some of the batch; filing one by one",
+            mailbox.pk,
+        )
+    except DatabaseError:
+        raise  # nothing wrong with the mail: the next read tries it again
+    except Exception:
+        logger.info(
+            "Mailbox %s: a mail of the batch needs a closer look; filing one by one",
+            mailbox.pk,
+            exc_info=True,
+        )
+    else:
+        gone = [uid for uid, raw, *_rest in fetched if raw is None]
+        for uid in gone:
+            logger.warning(
+                "Mailbox %s, UID %s: gone before it was fetched", mailbox.pk, uid
+            )
+        return ["filed" if f.created else "duplicates" for f in filed] + [
+            "skipped"
+        ] * len(gone)
+    return [
+        _file_one(mailbox, validity, uid, raw, size, headers_only)
+        for uid, raw, size, headers_only in fetched
+    ]
 
 
 def _batches(client: IMAPClient, uids: list[int]):

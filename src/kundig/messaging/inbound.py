@@ -25,12 +25,13 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kundig.activity.choices import Direction, Kind
-from kundig.activity.services import BODY_MAX_LENGTH, timeline_add
+from kundig.activity.choices import Channel, Direction, Kind
+from kundig.activity.services import BODY_MAX_LENGTH, SourceEntry, timeline_add_many
 from kundig.contacts import selectors as contact_selectors
 from kundig.contacts import services as contact_services
 from kundig.contacts.choices import ChangeSource
-from kundig.core.events import emit
+from kundig.core import bulk
+from kundig.core.events import emit_many
 from kundig.core.text import one_line
 
 from . import mailparse
@@ -90,36 +91,182 @@ def inbound_file(
         return Filed(message=existing, created=False)
     stored: list[InboundAttachment] = []
     try:
-        with transaction.atomic():
-            try:
-                with transaction.atomic():
-                    inbound = _create(mailbox, parsed, uid=uid, size=size or len(raw))
-            except IntegrityError:  # filed at this moment by another reader
-                return Filed(
-                    message=InboundMessage.objects.get(message_id=parsed.message_id),
-                    created=False,
-                )
-            if headers_only:
-                too_large = _(
-                    "The mail was larger than %(mb)d MB; only its headers were read."
-                ) % {"mb": mail_limit() >> 20}
-                inbound.note = f"{too_large} {inbound.note}".strip()[:500]
-            _thread(inbound, parsed)
-            if parsed.kind == InboundKind.BOUNCE:
-                _record_bounce(inbound, parsed.report)
-                inbound.save()
-                return Filed(message=inbound, created=True)
-            contact, created = _contact_for(parsed)
-            inbound.contact = contact
-            inbound.save()
-            _store_attachments(inbound, parsed.attachments, stored)
-            if parsed.kind == InboundKind.MAIL and contact is not None:
-                _announce(inbound, contact, contact_created=created)
-            return Filed(message=inbound, created=True, contact_created=created)
+        return _file_parsed(
+            mailbox, parsed, uid=uid, size=size or len(raw),
+            headers_only=headers_only, stored=stored,
+        )  # fmt: skip
     except BaseException:
-        for attachment in stored:
-            attachment.file.storage.delete(attachment.file.name)
+        _remove(stored)
         raise
+
+
+def _remove(stored: list[InboundAttachment]) -> None:
+    for attachment in stored:
+        attachment.file.storage.delete(attachment.file.name)
+
+
+def _too_large_note(note: str) -> str:
+    too_large = _("The mail was larger than %(mb)d MB; only its headers were read.") % {
+        "mb": mail_limit() >> 20
+    }
+    return f"{too_large} {note}".strip()[:500]
+
+
+def _file_parsed(
+    mailbox: Mailbox, parsed: mailparse.ParsedMail, *, uid, size: int,
+    headers_only: bool, stored: list[InboundAttachment],
+) -> Filed:  # fmt: skip
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                inbound = _create(mailbox, parsed, uid=uid, size=size)
+        except IntegrityError:  # filed at this moment by another reader
+            return Filed(
+                message=InboundMessage.objects.get(message_id=parsed.message_id),
+                created=False,
+            )
+        if headers_only:
+            inbound.note = _too_large_note(inbound.note)
+        _thread(inbound, parsed)
+        if parsed.kind == InboundKind.BOUNCE:
+            _record_bounce(inbound, parsed.report)
+            inbound.save()
+            return Filed(message=inbound, created=True)
+        contact, created = _contact_for(parsed)
+        inbound.contact = contact
+        inbound.save()
+        _store_attachments(inbound, parsed.attachments, stored)
+        if parsed.kind == InboundKind.MAIL and contact is not None:
+            _announce(inbound, contact, contact_created=created)
+        return Filed(message=inbound, created=True, contact_created=created)
+
+
+@dataclass
+class Incoming:
+    """One fetched mail, as :func:`inbound_file` takes it."""
+
+    raw: bytes
+    uid: int | None = None
+    size: int | None = None
+    headers_only: bool = False
+
+
+def inbound_file_many(*, mailbox: Mailbox, mails: list[Incoming]) -> list[Filed]:
+    """File ``mails`` as :func:`inbound_file` would file each, in order, at once.
+
+    The outcome is the same (a mail may answer one earlier in the batch, two
+    mails of one new sender make one contact), in a number of queries that
+    does not grow with the batch: one lookup each for known Message-IDs,
+    threads and senders, and one bulk insert each for the mails, their
+    attachments, timeline entries and events. Only a delivery report and a
+    new sender's contact take queries of their own. The IMAP reader files
+    each fetch this way, in one transaction with its progress.
+
+    Raises for a mail the parser fails on, and ``IntegrityError`` when
+    another reader filed one of them at this moment; the caller then files
+    the batch one mail at a time, which handles both.
+    """
+    own = own_addresses()
+    batch = [
+        (item, mailparse.parse(
+            item.raw, own_addresses=own, headers_only=item.headers_only
+        ))
+        for item in mails
+    ]  # fmt: skip
+    known = {
+        m.message_id: m
+        for m in InboundMessage.objects.filter(
+            message_id__in={parsed.message_id for _item, parsed in batch}
+        )
+    }
+    stored: list[InboundAttachment] = []
+    try:
+        with transaction.atomic():
+            return _file_batch(mailbox, batch, known, stored)
+    except BaseException:
+        _remove(stored)
+        raise
+
+
+def _file_batch(mailbox, batch, known, stored) -> list[Filed]:
+    results: list[Filed | None] = [None] * len(batch)
+    seen: set[str] = set()
+    fresh: list[int] = []
+    for n, (item, parsed) in enumerate(batch):
+        if parsed.message_id in known or parsed.message_id in seen:
+            continue  # a second delivery: answered below
+        seen.add(parsed.message_id)
+        if parsed.kind == InboundKind.BOUNCE:
+            results[n] = _file_parsed(
+                mailbox, parsed, uid=item.uid, size=item.size or len(item.raw),
+                headers_only=item.headers_only, stored=stored,
+            )  # fmt: skip
+            known[parsed.message_id] = results[n].message
+        else:
+            fresh.append(n)
+    if fresh:
+        _create_many(mailbox, [(n, *batch[n]) for n in fresh], known, results)
+    for n, (_item, parsed) in enumerate(batch):
+        if results[n] is None:
+            results[n] = Filed(message=known[parsed.message_id], created=False)
+    _finish_many([(results[n], batch[n][1]) for n in fresh], stored)
+    return results
+
+
+def _create_many(mailbox, fresh, known, results) -> None:
+    """Insert the new mails of a batch with their threads and contacts."""
+    wanted = {i for _n, _item, parsed in fresh for i in parsed.thread_ids}
+    ours = {m.message_id: m.pk for m in Message.objects.filter(message_id__in=wanted)}
+    theirs = {
+        m.message_id: m.pk for m in InboundMessage.objects.filter(message_id__in=wanted)
+    }
+    senders = contact_selectors.contacts_by_email(
+        parsed.from_email
+        for _n, _item, parsed in fresh
+        if parsed.kind in (InboundKind.MAIL, InboundKind.AUTO_REPLY, InboundKind.BULK)
+    )
+    ids = bulk.reserve_ids(InboundMessage, len(fresh))
+    rows = []
+    for pk, (n, item, parsed) in zip(ids, fresh, strict=True):
+        size = item.size or len(item.raw)
+        inbound = _unsaved(mailbox, parsed, uid=item.uid, size=size)
+        inbound.pk = pk
+        if item.headers_only:
+            inbound.note = _too_large_note(inbound.note)
+        for message_id in parsed.thread_ids:  # the nearest mail it answers
+            if message_id in ours:
+                inbound.reply_to_message_id = ours[message_id]
+                break
+            if message_id in theirs:
+                inbound.reply_to_inbound_id = theirs[message_id]
+                break
+        contact, created = None, False
+        if parsed.kind == InboundKind.MAIL and parsed.from_email not in senders:
+            contact, created = _contact_for(parsed)
+            if contact is not None:
+                senders[parsed.from_email] = contact
+        elif parsed.kind != InboundKind.OWN:
+            contact = senders.get(parsed.from_email)
+        inbound.contact = contact
+        theirs[parsed.message_id] = pk  # later mails of the batch may answer it
+        known[parsed.message_id] = inbound
+        results[n] = Filed(message=inbound, created=True, contact_created=created)
+        rows.append(inbound)
+    InboundMessage.objects.bulk_create(rows)
+
+
+def _finish_many(filed: list[tuple[Filed, mailparse.ParsedMail]], stored) -> None:
+    """Attachments, timeline entries and events of newly filed mails, in bulk."""
+    attachments, entries, events = [], [], []
+    for result, mail in filed:
+        inbound = result.message
+        attachments += _attachment_rows(inbound, mail.attachments, stored)
+        if mail.kind == InboundKind.MAIL and inbound.contact is not None:
+            entries.append(_entry(inbound))
+            events.append(_event(inbound, contact_created=result.contact_created))
+    InboundAttachment.objects.bulk_create(attachments)
+    timeline_add_many(entries)
+    emit_many(events)
 
 
 def inbound_file_unreadable(
@@ -157,8 +304,14 @@ def _digest_id(raw: bytes) -> str:
 
 
 def _create(mailbox: Mailbox, parsed: mailparse.ParsedMail, *, uid, size: int):
+    inbound = _unsaved(mailbox, parsed, uid=uid, size=size)
+    inbound.save(force_insert=True)
+    return inbound
+
+
+def _unsaved(mailbox: Mailbox, parsed: mailparse.ParsedMail, *, uid, size: int):
     notes = [parsed.flag_reason, *parsed.problems]
-    return InboundMessage.objects.create(
+    return InboundMessage(
         mailbox=mailbox,
         kind=parsed.kind,
         note=" ".join(n for n in notes if n)[:500],
@@ -259,27 +412,39 @@ def _contact_for(parsed: mailparse.ParsedMail):
 
 
 def _announce(inbound: InboundMessage, contact, *, contact_created: bool) -> None:
-    text = mailparse.without_quote(inbound.text)
-    timeline_add(
-        actor=None,
+    timeline_add_many([_entry(inbound)])
+    emit_many([_event(inbound, contact_created=contact_created)])
+
+
+def _entry(inbound: InboundMessage) -> SourceEntry:
+    """The timeline entry of a mail from a person."""
+    return SourceEntry(
+        contact_id=inbound.contact_id,
         kind=Kind.EMAIL,
-        contact=contact,
-        summary=inbound.subject or _("(no subject)"),
-        body=text[:BODY_MAX_LENGTH],
+        channel=Channel.EMAIL,
         direction=Direction.INBOUND,
         occurred_at=min(inbound.date or inbound.received_at, timezone.now()),
+        summary=inbound.subject or _("(no subject)"),
+        body=mailparse.without_quote(inbound.text)[:BODY_MAX_LENGTH],
         source_type="messaging.inbound",
         source_id=str(inbound.pk),
         source_url=inbound.get_absolute_url(),
     )
-    emit(
+
+
+def _event(inbound: InboundMessage, *, contact_created: bool):
+    """``message.received``: a person wrote; playbooks may start or go on."""
+    return (
         "message.received",
-        inbound,
-        contact_id=contact.pk,
-        mailbox=inbound.mailbox.email,
-        answers_message=inbound.reply_to_message_id,
-        answers_inbound=inbound.reply_to_inbound_id,
-        contact_created=contact_created,
+        InboundMessage._meta.label_lower,
+        inbound.pk,
+        {
+            "contact_id": inbound.contact_id,
+            "mailbox": inbound.mailbox.email,
+            "answers_message": inbound.reply_to_message_id,
+            "answers_inbound": inbound.reply_to_inbound_id,
+            "contact_created": contact_created,
+        },
     )
 
 
@@ -335,11 +500,22 @@ def _store_attachments(
     attachments: list[mailparse.Attachment],
     stored: list[InboundAttachment],
 ) -> None:
+    InboundAttachment.objects.bulk_create(
+        _attachment_rows(inbound, attachments, stored)
+    )
+
+
+def _attachment_rows(
+    inbound: InboundMessage,
+    attachments: list[mailparse.Attachment],
+    stored: list[InboundAttachment],
+) -> list[InboundAttachment]:
     """Keep the files that pass :func:`attachment_check`; note the others.
 
-    ``stored`` collects the files written, for the caller to remove if its
-    transaction fails.
+    Returns the rows to insert. ``stored`` collects the files written, for
+    the caller to remove if its transaction fails.
     """
+    rows = []
     for item in attachments:
         content_type, refused = attachment_check(
             item.filename, item.content_type, item.data
@@ -354,7 +530,8 @@ def _store_attachments(
         if not refused:
             attachment.file.save(item.filename, ContentFile(item.data), save=False)
             stored.append(attachment)
-        attachment.save()
+        rows.append(attachment)
+    return rows
 
 
 # --- Bounces -------------------------------------------------------------------------

@@ -257,21 +257,24 @@ class Crash(BaseException):
 def test_polling_again_after_a_crash_files_each_mail_exactly_once(
     reading_mailbox, dovecot, anna, monkeypatch
 ):
+    monkeypatch.setattr(imap, "FETCH_COUNT", 2)  # two fetches of two mails
     uids = dovecot.append(*[mail("anna@example.de", f"Mail {n}") for n in range(4)])
-    real_file = inbound.inbound_file
+    real_file = inbound.inbound_file_many
     calls = []
 
-    def crash_on_the_third(**kwargs):
-        calls.append(kwargs["uid"])
-        if len(calls) == 3:
+    def crash_in_the_second_fetch(**kwargs):
+        calls.append([m.uid for m in kwargs["mails"]])
+        if len(calls) == 2:
+            real_file(**kwargs)  # filed, but the transaction never commits
             raise Crash
         return real_file(**kwargs)
 
-    monkeypatch.setattr(inbound, "inbound_file", crash_on_the_third)
+    monkeypatch.setattr(inbound, "inbound_file_many", crash_in_the_second_fetch)
     with pytest.raises(Crash):
         imap.mailbox_poll(reading_mailbox)
-    monkeypatch.setattr(inbound, "inbound_file", real_file)
+    monkeypatch.setattr(inbound, "inbound_file_many", real_file)
 
+    assert calls == [uids[:2], uids[2:]]
     assert InboundMessage.objects.count() == 2
     reading_mailbox.refresh_from_db()
     assert reading_mailbox.imap_last_uid == uids[1]
