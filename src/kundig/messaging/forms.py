@@ -4,7 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from .choices import TEMPLATE_LANGUAGES, Purpose, Security
-from .models import Mailbox
+from .models import SMTP_CONNECTIONS_MAX, Mailbox
 
 
 class MailboxForm(forms.Form):
@@ -30,6 +30,16 @@ class MailboxForm(forms.Form):
         required=False,
         widget=forms.PasswordInput,
         help_text=_("Stored encrypted. Leave empty to keep the stored one."),
+    )
+    smtp_connections = forms.IntegerField(
+        label=_("SMTP connections"),
+        min_value=1,
+        max_value=SMTP_CONNECTIONS_MAX,
+        initial=2,
+        help_text=_(
+            "How many mails go out at the same time. Most providers allow a few "
+            "(Microsoft 365: 3); a server of your own, more."
+        ),
     )
     imap_host = forms.CharField(label=_("IMAP server"), max_length=200, required=False)
     imap_port = forms.IntegerField(

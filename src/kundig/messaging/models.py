@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.exceptions import SuspiciousFileOperation
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models, transaction
 from django.db.models import Q
 from django.db.models.signals import post_delete
@@ -21,6 +22,10 @@ from .choices import (
     Purpose,
     Security,
 )
+
+# Parallel SMTP connections a mailbox may use: enough for a relay of one's
+# own, few enough that no provider takes it for an attack.
+SMTP_CONNECTIONS_MAX = 10
 
 
 class Mailbox(models.Model):
@@ -50,6 +55,15 @@ class Mailbox(models.Model):
     )
     smtp_username = models.CharField(_("SMTP user name"), max_length=200, blank=True)
     smtp_password_encrypted = models.TextField(blank=True, editable=False)
+    smtp_connections = models.PositiveSmallIntegerField(
+        _("SMTP connections"),
+        default=2,
+        validators=[MinValueValidator(1), MaxValueValidator(SMTP_CONNECTIONS_MAX)],
+        help_text=_(
+            "How many mails go out at the same time. Most providers allow a few "
+            "(Microsoft 365: 3); a server of your own, more."
+        ),
+    )
     imap_host = models.CharField(_("IMAP server"), max_length=200, blank=True)
     imap_port = models.PositiveIntegerField(_("IMAP port"), default=993)
     imap_security = models.CharField(

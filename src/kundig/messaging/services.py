@@ -14,12 +14,15 @@ fail the message with the server's reason.
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
+import math
 import secrets
 import smtplib
 import time
 import uuid
 from collections.abc import Callable, Collection, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from email.utils import formataddr, make_msgid
@@ -28,7 +31,7 @@ from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.validators import validate_email
-from django.db import connection, transaction
+from django.db import Error, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -64,6 +67,8 @@ LEASE = timedelta(minutes=10)
 BATCH = 200
 # Sent messages go on the timeline this many at a time (one transaction).
 RECORD_EVERY = 50
+# A mailbox's parallel connections open only for this many messages each.
+PER_LANE = 25
 SMTP_TIMEOUT = 30
 
 _random = secrets.SystemRandom()
@@ -116,7 +121,7 @@ def _unsubscribe(contact_id: int, purpose: str) -> tuple[str, dict]:
 
 MAILBOX_FIELDS = (
     "name", "email", "sender_name", "is_default", "is_active",
-    "smtp_host", "smtp_port", "smtp_security", "smtp_username",
+    "smtp_host", "smtp_port", "smtp_security", "smtp_username", "smtp_connections",
     "imap_host", "imap_port", "imap_security", "imap_username", "imap_folder",
 )  # fmt: skip
 
@@ -604,21 +609,37 @@ def _claim(limit: int) -> tuple[str, list[Message]]:
 def _finish(message: Message, token: str, **fields) -> bool:
     """Write an attempt's outcome if the lease is still ours; return whether it was.
 
-    On PostgreSQL without waiting for the disk (``synchronous_commit`` off for
-    this one write): the wait cost more than the SMTP hand-over. A worker
-    crash loses nothing; only a database crash in the next fraction of a
-    second could forget the outcome, and the lease then sends again, as
-    after a worker killed between the server's 250 and this write (ADR 18).
+    One statement, committed on its own: it runs inside
+    :func:`_commit_without_waiting`, between the SMTP hand-overs.
     """
-    with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL synchronous_commit TO OFF")
-        return bool(
-            Message.objects.filter(
-                pk=message.pk, lease=token, status=MessageStatus.QUEUED
-            ).update(lease="", **fields)
-        )
+    return bool(
+        Message.objects.filter(
+            pk=message.pk, lease=token, status=MessageStatus.QUEUED
+        ).update(lease="", **fields)
+    )
+
+
+@contextlib.contextmanager
+def _commit_without_waiting():
+    """On PostgreSQL, commit without waiting for the disk (``synchronous_commit``).
+
+    For the outcomes the outbox writes after each hand-over: the wait cost
+    more than the hand-over itself. A worker crash loses nothing; only a
+    database crash in the next fraction of a second could forget an
+    outcome, and the lease then sends again, as after a worker killed
+    between the server's 250 and the write (ADR 18). Every transaction is
+    still whole: one that is lost is lost entirely.
+    """
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SET synchronous_commit TO OFF")
+    try:
+        yield
+    finally:
+        with contextlib.suppress(Error), connection.cursor() as cursor:
+            cursor.execute("RESET synchronous_commit")
 
 
 def _describe(exc: BaseException) -> str:
@@ -688,8 +709,9 @@ def outbox_send_due(*, batch: int = BATCH, budget_seconds: float = 50) -> int:
         by_mailbox: dict[int, list[Message]] = {}
         for message in claimed:
             by_mailbox.setdefault(message.mailbox_id, []).append(message)
-        for messages in by_mailbox.values():
-            sent += _send_batch(messages, token)
+        with _commit_without_waiting():
+            for messages in by_mailbox.values():
+                sent += _send_batch(messages, token)
     return sent
 
 
@@ -720,24 +742,61 @@ def _still_wanted(message: Message, suppressed: set[str], consented: set) -> str
 
 
 def _send_batch(messages: list[Message], token: str) -> int:
+    """Send one mailbox's claimed messages over its parallel SMTP connections."""
     mailbox = messages[0].mailbox
-    connection = None
-    sent = 0
     # Blocked since they were queued (a bounce, an objection): one query.
     suppressed = _suppressed(m.to_email for m in messages)
     consented = _consented(messages)  # and withdrawn consents: one per purpose
-    done: list[Message] = []  # sent, not yet on the timeline
+    wanted = []
     for message in messages:
         reason = _still_wanted(message, suppressed, consented)
         if reason:
             _finish(message, token, status=MessageStatus.CANCELLED, last_error=reason,
                     next_attempt_at=None)  # fmt: skip
-            continue
+        else:
+            wanted.append(message)
+    lanes = _lanes(mailbox, len(wanted))
+    if lanes <= 1:
+        return _send_lane(mailbox, wanted, token)
+    # Each lane its own SMTP connection and its own database connection; the
+    # GIL is free while one waits for its server, so the others go on.
+    with ThreadPoolExecutor(lanes, thread_name_prefix="outbox") as pool:
+        return sum(
+            pool.map(
+                functools.partial(_send_lane_in_thread, mailbox, token=token),
+                [wanted[lane::lanes] for lane in range(lanes)],
+            )
+        )
+
+
+def _lanes(mailbox: Mailbox, count: int) -> int:
+    """How many connections to send ``count`` messages over, at once."""
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        # SQLite writes one transaction at a time anyway; and other threads
+        # could not see the rows of a transaction still open here.
+        return 1
+    return max(1, min(mailbox.smtp_connections, math.ceil(count / PER_LANE)))
+
+
+def _send_lane_in_thread(mailbox: Mailbox, messages: list[Message], *, token) -> int:
+    try:
+        with _commit_without_waiting():
+            return _send_lane(mailbox, messages, token)
+    finally:
+        connection.close()  # this thread's own
+
+
+def _send_lane(mailbox: Mailbox, messages: list[Message], token: str) -> int:
+    """Send ``messages`` in order over one SMTP connection, reopened after a fault."""
+    smtp = None
+    sent = 0
+    done: list[Message] = []  # sent, not yet on the timeline
+    for message in messages:
         try:
-            if connection is None:
-                connection = smtp_connection(mailbox)
-                connection.open()
-            email_for(message, connection).send()
+            if smtp is None:
+                smtp = smtp_connection(mailbox)
+                smtp.open()
+            email_for(message, smtp).send()
         except (TimeoutError, smtplib.SMTPException, OSError) as exc:
             permanent = (_code(exc) or 0) >= 500 and not isinstance(
                 exc, smtplib.SMTPAuthenticationError
@@ -747,8 +806,8 @@ def _send_batch(messages: list[Message], token: str) -> int:
                 exc, smtplib.SMTPRecipientsRefused | smtplib.SMTPDataError
             ):
                 # The connection may be broken: start a new one for the next.
-                _close(connection)
-                connection = None
+                _close(smtp)
+                smtp = None
             continue
         if _finish(message, token, status=MessageStatus.SENT, sent_at=timezone.now(),
                    last_error="", next_attempt_at=None):  # fmt: skip
@@ -757,7 +816,7 @@ def _send_batch(messages: list[Message], token: str) -> int:
             if len(done) >= RECORD_EVERY:
                 _record_sent(done)
                 done = []
-    _close(connection)
+    _close(smtp)
     _record_sent(done)
     return sent
 

@@ -5,12 +5,18 @@ import threading
 
 import pytest
 from django.db import connection
+from django.urls import reverse
 from django.utils import timezone
 
 from kundig.activity.models import TimelineEntry
 from kundig.core.models import DomainEvent
 from kundig.messaging import services
-from kundig.messaging.models import Message, MessageTemplate, SuppressedAddress
+from kundig.messaging.models import (
+    Mailbox,
+    Message,
+    MessageTemplate,
+    SuppressedAddress,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -127,6 +133,58 @@ def test_two_workers_never_send_one_message_twice(
     assert sum(results) == 20
     assert len(smtp.messages) == 20
     assert len({m["To"] for m in smtp.messages}) == 20
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_mailbox_sends_over_its_parallel_connections_each_message_once(
+    template, mailbox, smtp, make_contact, admin
+):
+    if connection.vendor == "sqlite":
+        pytest.skip("SQLite writes one transaction at a time: one connection")
+    mailbox.smtp_connections = 3
+    mailbox.save()
+    for n in range(3 * services.PER_LANE):
+        contact = make_contact(admin, email=f"k{n}@example.de")
+        queue(template, contact, key=f"k-{n}")
+    smtp.replies = ["451 4.3.0 Try again later"]  # one lane meets a busy server
+
+    assert services.outbox_send_due() == 3 * services.PER_LANE - 1
+
+    assert smtp.connections == 3
+    assert len({m["To"] for m in smtp.messages}) == len(smtp.messages) == 74
+    retry = Message.objects.get(status="queued")
+    assert retry.last_error == "451 4.3.0 Try again later"
+    assert Message.objects.filter(status="sent", lease="").count() == 74
+    assert TimelineEntry.objects.filter(source_type="messaging.message").count() == 74
+    assert DomainEvent.objects.filter(name="message.sent").count() == 74
+    with connection.cursor() as cursor:  # the worker's session is as it was
+        cursor.execute("SHOW synchronous_commit")
+        assert cursor.fetchone()[0] == "on"
+
+
+@pytest.mark.parametrize(("value", "error"), [
+    ("0", "Ensure this value is greater than or equal to 1."),
+    ("11", "Ensure this value is less than or equal to 10."),
+    ("", "This field is required."),
+])  # fmt: skip
+def test_the_mailbox_form_refuses_a_number_of_connections_out_of_range(
+    client_for, admin, value, error
+):
+    admin.language = "en"
+    admin.save()
+    response = client_for(admin).post(
+        reverse("messaging:mailbox_create"),
+        {
+            "name": "Shop", "email": "shop@example.de", "is_active": "on",
+            "smtp_host": "mail.example.de", "smtp_port": "587",
+            "smtp_security": "starttls", "smtp_connections": value,
+            "imap_port": "993", "imap_security": "ssl", "imap_folder": "INBOX",
+        },
+    )  # fmt: skip
+
+    assert response.status_code == 200
+    assert response.context["form"].errors == {"smtp_connections": [error]}
+    assert not Mailbox.objects.exists()
 
 
 def test_a_4xx_answer_retries_later_with_backoff(template, anna, smtp):
