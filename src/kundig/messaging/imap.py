@@ -47,6 +47,7 @@ FIRST_READ = timedelta(days=14)
 IDLE_RENEW = 10 * 60
 
 IMAP_ERRORS = (imaplib.IMAP4.error, OSError, EOFError)
+DEADLOCK = "40P01"  # PostgreSQL's deadlock_detected
 
 
 @dataclass
@@ -221,13 +222,13 @@ def _file_fetched(mailbox: Mailbox, validity: int, fetched: list) -> list[str]:
         with transaction.atomic():
             filed = inbound.inbound_file_many(mailbox=mailbox, mails=mails)
             _advance(mailbox, validity, max(uid for uid, *_rest in fetched))
-    except IntegrityError:
+    except DatabaseError as exc:
+        if not _met_another_reader(exc):
+            raise  # nothing wrong with the mail: the next read tries it again
         logger.info(
             "Mailbox %s: another reader filed some of the batch; filing one by one",
             mailbox.pk,
         )
-    except DatabaseError:
-        raise  # nothing wrong with the mail: the next read tries it again
     except Exception:
         logger.info(
             "Mailbox %s: a mail of the batch needs a closer look; filing one by one",
@@ -281,6 +282,14 @@ def _fetch(client: IMAPClient, batch: list[tuple[int, int]]):
             yield uid, headers[uid].get(b"BODY[HEADER]") or b"", size, True
         else:
             yield uid, None, size, False
+
+
+def _met_another_reader(exc: DatabaseError) -> bool:
+    """A Message-ID filed at this moment elsewhere, or a deadlock with a
+    transaction taking the same address locks (the shop's buyer matching)."""
+    if isinstance(exc, IntegrityError):
+        return True
+    return getattr(exc.__cause__, "sqlstate", None) == DEADLOCK
 
 
 def _advance(mailbox: Mailbox, validity: int, uid: int) -> None:

@@ -225,6 +225,14 @@ def _create_many(mailbox, fresh, known, results) -> None:
         for _n, _item, parsed in fresh
         if parsed.kind in (InboundKind.MAIL, InboundKind.AUTO_REPLY, InboundKind.BULK)
     )
+    # New senders' contacts are made under a lock per address, held until
+    # the fetch commits: taken in one order, two readers cannot deadlock.
+    for address in sorted(
+        {p.from_email for _n, _item, p in fresh if p.kind == InboundKind.MAIL}
+        - senders.keys()
+        - {""}
+    ):
+        _serialise(address)
     ids = bulk.reserve_ids(InboundMessage, len(fresh))
     rows = []
     for pk, (n, item, parsed) in zip(ids, fresh, strict=True):

@@ -33,7 +33,7 @@ from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.validators import validate_email
 from django.db import Error, connection, transaction
 from django.db.models import F
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from kundig.activity.choices import Channel, Direction, Kind
@@ -763,10 +763,13 @@ def _send_batch(messages: list[Message], token: str) -> int:
     with ThreadPoolExecutor(lanes, thread_name_prefix="outbox") as pool:
         return sum(
             pool.map(
-                functools.partial(_send_lane_in_thread, mailbox, token=token),
+                functools.partial(
+                    _send_lane_in_thread, mailbox, token=token,
+                    language=translation.get_language(),
+                ),
                 [wanted[lane::lanes] for lane in range(lanes)],
             )
-        )
+        )  # fmt: skip
 
 
 def _lanes(mailbox: Mailbox, count: int) -> int:
@@ -778,9 +781,11 @@ def _lanes(mailbox: Mailbox, count: int) -> int:
     return max(1, min(mailbox.smtp_connections, math.ceil(count / PER_LANE)))
 
 
-def _send_lane_in_thread(mailbox: Mailbox, messages: list[Message], *, token) -> int:
+def _send_lane_in_thread(
+    mailbox: Mailbox, messages: list[Message], *, token: str, language: str | None
+) -> int:
     try:
-        with _commit_without_waiting():
+        with translation.override(language), _commit_without_waiting():
             return _send_lane(mailbox, messages, token)
     finally:
         connection.close()  # this thread's own

@@ -6,7 +6,7 @@ import logging
 
 import pytest
 from django.apps import apps
-from django.db import IntegrityError, connection
+from django.db import IntegrityError, OperationalError, connection
 from django.test.utils import CaptureQueriesContext
 
 from kundig.activity.models import TimelineEntry
@@ -193,8 +193,24 @@ def test_a_batch_that_fails_leaves_no_mail_and_no_file(
     assert len([p for p in (tmp_path / "media").rglob("*") if p.is_file()]) == 1
 
 
+class Deadlock(Exception):
+    sqlstate = "40P01"
+
+
+def integrity_error():
+    return IntegrityError("duplicate key value violates unique constraint")
+
+
+def deadlock():
+    try:
+        raise OperationalError("deadlock detected") from Deadlock()
+    except OperationalError as exc:
+        return exc
+
+
+@pytest.mark.parametrize("error", [integrity_error, deadlock])
 def test_the_reader_files_a_fetch_one_by_one_when_another_reader_got_there_first(
-    mailbox, anna, monkeypatch, caplog
+    mailbox, anna, monkeypatch, caplog, error
 ):
     fetched = [
         (uid, mail("anna@example.de", f"Mail {uid}").as_bytes(), 0, False)
@@ -203,7 +219,7 @@ def test_the_reader_files_a_fetch_one_by_one_when_another_reader_got_there_first
     inbound.inbound_file(mailbox=mailbox, raw=fetched[1][1])  # the other reader
 
     def conflict(**kwargs):
-        raise IntegrityError("duplicate key value violates unique constraint")
+        raise error()
 
     monkeypatch.setattr(inbound, "inbound_file_many", conflict)
     caplog.set_level(logging.INFO, logger=imap.logger.name)
@@ -217,3 +233,13 @@ def test_the_reader_files_a_fetch_one_by_one_when_another_reader_got_there_first
     assert mailbox.imap_last_uid == 3
     assert InboundMessage.objects.count() == 3
     assert "filing one by one" in caplog.text
+
+
+def test_the_reader_stops_on_any_other_database_error(mailbox, monkeypatch):
+    def away(**kwargs):
+        raise OperationalError("the database is away")
+
+    monkeypatch.setattr(inbound, "inbound_file_many", away)
+    fetched = [(1, mail("anna@example.de", "Mail").as_bytes(), 0, False)]
+    with pytest.raises(OperationalError):
+        imap._file_fetched(mailbox, 7, fetched)
