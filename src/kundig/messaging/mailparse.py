@@ -54,6 +54,10 @@ RETURNED_TYPES = frozenset(
 )
 
 
+# Longer header values are parsed each time, so the cache stays small.
+CACHED_HEADER_LENGTH = 2000
+
+
 class _ReusingHeaderRegistry(HeaderRegistry):
     """The standard header classes, each distinct header value parsed once.
 
@@ -64,8 +68,13 @@ class _ReusingHeaderRegistry(HeaderRegistry):
     strings, so sharing one between reads (and mails) is safe.
     """
 
-    @functools.lru_cache(maxsize=1024)  # noqa: B019 (one registry, for good)
     def __call__(self, name, value):
+        if len(value) > CACHED_HEADER_LENGTH:  # a sender's long header stays out
+            return super().__call__(name, value)
+        return self._cached(name, value)
+
+    @functools.lru_cache(maxsize=1024)  # noqa: B019 (one registry, for good)
+    def _cached(self, name, value):
         return super().__call__(name, value)
 
 

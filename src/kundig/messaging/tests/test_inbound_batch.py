@@ -243,3 +243,29 @@ def test_the_reader_stops_on_any_other_database_error(mailbox, monkeypatch):
     fetched = [(1, mail("anna@example.de", "Mail").as_bytes(), 0, False)]
     with pytest.raises(OperationalError):
         imap._file_fetched(mailbox, 7, fetched)
+
+
+def test_headers_are_parsed_once_but_a_long_one_is_never_kept(monkeypatch):
+    from email.headerregistry import HeaderRegistry
+
+    from kundig.messaging import mailparse
+
+    references = " ".join(f"<id{n}@x.test>" for n in range(400))
+    raw = mail("anna@example.de", "Lang", References=references).as_bytes()
+    parsed = []
+    real = HeaderRegistry.__call__
+
+    def spy(self, name, value):
+        parsed.append((name.lower(), value))
+        return real(self, name, value)
+
+    monkeypatch.setattr(HeaderRegistry, "__call__", spy)
+    mailparse.POLICY.header_factory._cached.cache_clear()
+
+    first = mailparse.parse(raw)
+    second = mailparse.parse(raw)
+
+    assert first.references == second.references and len(first.references) == 400
+    assert len(references) > mailparse.CACHED_HEADER_LENGTH
+    assert parsed.count(("references", references)) == 2  # never kept
+    assert parsed.count(("subject", "Lang")) == 1  # parsed once, then shared
