@@ -137,7 +137,7 @@ def _file_parsed(
         inbound.save()
         _store_attachments(inbound, parsed.attachments, stored)
         if parsed.kind == InboundKind.MAIL and contact is not None:
-            _announce(inbound, contact, contact_created=created)
+            _announce(inbound, contact_created=created)
         return Filed(message=inbound, created=True, contact_created=created)
 
 
@@ -419,7 +419,7 @@ def _contact_for(parsed: mailparse.ParsedMail):
     return None, False
 
 
-def _announce(inbound: InboundMessage, contact, *, contact_created: bool) -> None:
+def _announce(inbound: InboundMessage, *, contact_created: bool) -> None:
     timeline_add_many([_entry(inbound)])
     emit_many([_event(inbound, contact_created=contact_created)])
 
