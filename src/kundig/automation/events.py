@@ -9,7 +9,7 @@ from . import services
 from .choices import TRIGGERS
 
 
-@handles(*TRIGGERS)
-def playbooks_start(event: DomainEvent) -> None:
-    """Start the playbooks this event triggers and wake the runs waiting for it."""
-    services.runs_start(event)
+@handles(*TRIGGERS, batch=True)
+def playbooks_start(events: list[DomainEvent]) -> None:
+    """Start the playbooks these events trigger and wake the runs waiting for them."""
+    services.runs_start_many(events)

@@ -26,7 +26,7 @@ from kundig.core.permissions import require
 from kundig.core.text import one_line
 
 from . import conditions, steps
-from .choices import TRIGGERS, RunStatus, StepOutcome
+from .choices import TRIGGERS, RunStatus, StepKind, StepOutcome
 from .models import Playbook, PlaybookVersion, Run, RunStep
 
 logger = logging.getLogger(__name__)
@@ -41,6 +41,8 @@ SUBJECT_REFS = {
 }
 # Steps one advance may take before it yields to other runs.
 STEPS_PER_ADVANCE = 50
+# Runs advanced together: one task, one transaction per step of them.
+ADVANCE_BATCH = 500
 
 
 # --- Playbooks ------------------------------------------------------------------------
@@ -175,143 +177,314 @@ def refs_of(event: DomainEvent) -> dict[str, int]:
 
 def runs_start(event: DomainEvent) -> list[int]:
     """Start the runs ``event`` calls for, and wake the runs waiting for it."""
-    contact_id = contact_of(event)
-    if contact_id is None or is_historical(event):
-        # An imported 2024 order neither starts a playbook nor counts as the
-        # reaction a waiting run hopes for.
+    return runs_start_many([event])
+
+
+def runs_start_many(events: list[DomainEvent]) -> list[int]:
+    """Start the runs ``events`` call for and wake the runs waiting for them.
+
+    In a fixed number of queries for all the events (a dispatch batch of a
+    mass event such as the inactivity scan's): the playbooks, their
+    conditions' facts, the runs already started, one insert. The runs are
+    advanced after commit, many to a task.
+    """
+    live = []
+    for event in events:
+        contact_id = contact_of(event)
+        if contact_id is not None and not is_historical(event):
+            # An imported 2024 order neither starts a playbook nor counts as
+            # the reaction a waiting run hopes for.
+            live.append((event, contact_id))
+    if not live:
         return []
-    woken = _wake_waiting(contact_id, event.name)
-    started = []
+    woken = _wake_waiting({(contact_id, event.name) for event, contact_id in live})
+    playbooks: dict[str, list[Playbook]] = {}
     for playbook in Playbook.objects.filter(
-        is_active=True, trigger=event.name
+        is_active=True, trigger__in={event.name for event, _c in live}
     ).select_related("version"):
-        if playbook.version is None:
-            continue
-        refs = refs_of(event)
-        if playbook.version.conditions:
-            facts = conditions.facts(contact_id, order_id=refs.get("order"))
-            if not conditions.holds(playbook.version.conditions, facts):
-                continue
-        try:
-            with transaction.atomic():
-                run = Run.objects.create(
-                    playbook=playbook,
-                    version=playbook.version,
-                    contact_id=contact_id,
-                    cause=f"event:{event.pk}",
-                    event_name=event.name,
-                    refs=refs,
-                )
-        except IntegrityError:
-            continue  # this event started this playbook for this contact already
-        started.append(run.pk)
-    for pk in started + woken:
-        transaction.on_commit(lambda pk=pk: _enqueue_advance(pk))
+        if playbook.version is not None:
+            playbooks.setdefault(playbook.trigger, []).append(playbook)
+    wanted = [
+        (playbook, event, contact_id, refs_of(event))
+        for event, contact_id in live
+        for playbook in playbooks.get(event.name, ())
+    ]
+    facts = conditions.facts_many(
+        (contact_id, refs.get("order"))
+        for playbook, _e, contact_id, refs in wanted
+        if playbook.version.conditions
+    )
+    wanted = [
+        (playbook, event, contact_id, refs)
+        for playbook, event, contact_id, refs in wanted
+        if not playbook.version.conditions
+        or (
+            (contact_id, refs.get("order")) in facts
+            and conditions.holds(
+                playbook.version.conditions, facts[(contact_id, refs.get("order"))]
+            )
+        )
+    ]
+    started = _runs_create(
+        [
+            Run(
+                playbook=playbook,
+                version=playbook.version,
+                contact_id=contact_id,
+                cause=f"event:{event.pk}",
+                event_name=event.name,
+                refs=refs,
+            )
+            for playbook, event, contact_id, refs in wanted
+        ]
+    )
+    _advance_later(started + woken)
     return started + woken
 
 
-def _wake_waiting(contact_id: int, event_name: str) -> list[int]:
-    waiting = list(
+def _runs_create(runs: list[Run]) -> list[int]:
+    """Insert the runs not started yet (once per playbook, cause and contact)."""
+    if not runs:
+        return []
+    existing = set(
         Run.objects.filter(
-            contact_id=contact_id, status=RunStatus.WAITING, waiting_for=event_name
-        ).values_list("pk", flat=True)
+            playbook__in={run.playbook_id for run in runs},
+            cause__in={run.cause for run in runs},
+        ).values_list("playbook_id", "cause", "contact_id")
     )
-    if waiting:
-        Run.objects.filter(pk__in=waiting, status=RunStatus.WAITING).update(
-            wake_at=timezone.now(), woken_by=event_name
+    new: dict[tuple, Run] = {}
+    for run in runs:
+        key = (run.playbook_id, run.cause, run.contact_id)
+        if key not in existing:
+            new.setdefault(key, run)
+    if not new:
+        return []
+    try:
+        with transaction.atomic():
+            Run.objects.bulk_create(new.values())
+    except IntegrityError:
+        # Another worker started some of them in the meantime: one by one.
+        created = []
+        for run in new.values():
+            run.pk = None
+            try:
+                with transaction.atomic():
+                    run.save(force_insert=True)
+            except IntegrityError:
+                continue
+            created.append(run)
+        return [run.pk for run in created]
+    return [run.pk for run in new.values()]
+
+
+def _wake_waiting(waits: set[tuple[int, str]]) -> list[int]:
+    """Wake the runs waiting for these (contact, event name) pairs."""
+    by_name: dict[str, list[int]] = {}
+    for pk, contact_id, waiting_for in Run.objects.filter(
+        contact_id__in={contact_id for contact_id, _n in waits},
+        waiting_for__in={name for _c, name in waits},
+        status=RunStatus.WAITING,
+    ).values_list("pk", "contact_id", "waiting_for"):
+        if (contact_id, waiting_for) in waits:
+            by_name.setdefault(waiting_for, []).append(pk)
+    now = timezone.now()
+    for name, ids in by_name.items():
+        Run.objects.filter(pk__in=ids, status=RunStatus.WAITING).update(
+            wake_at=now, woken_by=name
         )
-    return waiting
+    return [pk for ids in by_name.values() for pk in ids]
 
 
-def _enqueue_advance(run_id: int) -> None:
-    from .tasks import run_advance_task
+def _advance_later(run_ids: list[int]) -> None:
+    """Advance these runs after commit, ADVANCE_BATCH to a task."""
+    for start in range(0, len(run_ids), ADVANCE_BATCH):
+        chunk = run_ids[start : start + ADVANCE_BATCH]
+        transaction.on_commit(lambda chunk=chunk: _enqueue_advance(chunk))
 
-    run_advance_task.enqueue(run_id)
+
+def _enqueue_advance(run_ids: list[int]) -> None:
+    from .tasks import runs_advance_task
+
+    runs_advance_task.enqueue(run_ids)
 
 
 # --- Advancing runs -------------------------------------------------------------------
 
 
 def run_advance(run_id: int) -> str:
-    """Take the run's due steps, one transaction each; return its status after."""
-    for _i in range(STEPS_PER_ADVANCE):
-        with transaction.atomic():
-            run = (
-                Run.objects.select_for_update(skip_locked=True)
-                .select_related("version", "playbook")
-                .filter(pk=run_id)
-                .first()
-            )
-            if run is None:
-                return "busy"  # another worker has it, or it is gone
-            if not _step_once(run):
-                return run.status
-    transaction.on_commit(lambda: _enqueue_advance(run_id))
-    return run.status
+    """Take the run's due steps; return its status after."""
+    runs_advance_many([run_id])
+    return Run.objects.filter(pk=run_id).values_list("status", flat=True).first() or ""
 
 
-def _step_once(run: Run) -> bool:
-    """Take one step of ``run`` (locked); return whether there is more to do now."""
+def runs_advance_many(run_ids: list[int]) -> int:
+    """Take the due steps of these runs; return how many steps were taken.
+
+    Runs at the same step of the same playbook version take it together, in
+    one transaction per ADVANCE_BATCH runs: the step's effect for all of
+    them (for a send step, one render-and-queue of all their messages) and
+    their log rows commit together. A crash rolls the whole group back and
+    the task, run again, takes the step again; a run another worker holds
+    is left to that worker.
+    """
+    pending = list(dict.fromkeys(run_ids))
+    taken = 0
+    for _round in range(STEPS_PER_ADVANCE):
+        if not pending:
+            return taken
+        more: list[int] = []
+        for start in range(0, len(pending), ADVANCE_BATCH):
+            with transaction.atomic():
+                runs = list(
+                    Run.objects.select_for_update(skip_locked=True, of=("self",))
+                    .select_related("version", "playbook")
+                    .filter(pk__in=pending[start : start + ADVANCE_BATCH])
+                    .order_by("pk")
+                )
+                stepped, again = _step_together(runs)
+            taken += stepped
+            more += again
+        pending = more
+    if pending:
+        # Runs with this many steps at once yield to others, and go on later.
+        _advance_later(pending)
+    return taken
+
+
+def _step_together(runs: list[Run]) -> tuple[int, list[int]]:
+    """Take one step of each of ``runs`` (locked); return (steps taken, runs with
+    more to do now)."""
     now = timezone.now()
-    if run.status == RunStatus.WAITING:
-        if run.wake_at and run.wake_at > now:
-            return False
-        RunStep.objects.filter(run=run, index=run.step).update(
-            detail=(
-                _("The event %(event)s arrived.") % {"event": run.woken_by}
-                if run.woken_by
-                else _("Waited.")
-            ),
-            outcome=StepOutcome.DONE,
-        )
+    _wake(
+        [
+            run
+            for run in runs
+            if run.status == RunStatus.WAITING
+            and not (run.wake_at and run.wake_at > now)
+        ]
+    )
+    groups: dict[tuple[int, int], list[Run]] = {}
+    done = []
+    for run in runs:
+        if run.status != RunStatus.RUNNING:
+            continue
+        if run.step >= len(run.version.steps):
+            done.append(run)
+        else:
+            groups.setdefault((run.version_id, run.step), []).append(run)
+    _finish(done, RunStatus.DONE, now)
+    again = []
+    for (_version, index), members in groups.items():
+        step = members[0].version.steps[index]
+        results = _perform_together(members, index, step, now)
+        again += _record(members, index, step, results, now)
+    return sum(len(members) for members in groups.values()), again
+
+
+def _wake(runs: list[Run]) -> None:
+    """Close the wait step of ``runs`` whose time came or whose event arrived."""
+    if not runs:
+        return
+    closed: dict[tuple[int, str], list[int]] = {}
+    for run in runs:
+        closed.setdefault((run.step, run.woken_by), []).append(run.pk)
         run.status = RunStatus.RUNNING
         run.step += 1
         run.wake_at = None
         run.waiting_for = ""
-        run.save(update_fields=["status", "step", "wake_at", "waiting_for"])
-        return True
-    if run.status != RunStatus.RUNNING:
-        return False
-    plan = run.version.steps
-    if run.step >= len(plan):
-        _finish(run, RunStatus.DONE)
-        return False
-    index, step = run.step, plan[run.step]
-    try:
-        with transaction.atomic():
-            result = steps.perform(run, index, step)
-    except Exception as exc:
-        logger.exception("Playbook run %s failed at step %s", run.pk, index + 1)
-        result = steps.Result(
-            StepOutcome.FAILED, one_line(str(exc))[:400] or exc.__class__.__name__
+    for (index, woken_by), ids in closed.items():
+        RunStep.objects.filter(run_id__in=ids, index=index).update(
+            detail=(
+                _("The event %(event)s arrived.") % {"event": woken_by}
+                if woken_by
+                else _("Waited.")
+            ),
+            outcome=StepOutcome.DONE,
         )
-    RunStep.objects.create(
-        run=run,
-        index=index,
-        kind=step["kind"],
-        outcome=result.outcome,
-        detail=one_line(result.detail)[:500],
-        at=now,
+    _update(runs, ("status", "step", "wake_at", "waiting_for"))
+
+
+def _perform_together(
+    runs: list[Run], index: int, step: dict, now
+) -> list[steps.Result]:
+    """Do step ``index`` for each of ``runs``: a send step for all at once."""
+    if step["kind"] == StepKind.SEND_TEMPLATE and len(runs) > 1:
+        try:
+            with transaction.atomic():
+                return steps.send_many(runs, index, step)
+        except Exception:
+            logger.exception(
+                "Playbook step %s failed for %d runs at once; one at a time",
+                index + 1,
+                len(runs),
+            )
+    results = []
+    for run in runs:
+        try:
+            with transaction.atomic():
+                results.append(steps.perform(run, index, step, now=now))
+        except Exception as exc:
+            logger.exception("Playbook run %s failed at step %s", run.pk, index + 1)
+            results.append(
+                steps.Result(
+                    StepOutcome.FAILED,
+                    one_line(str(exc))[:400] or exc.__class__.__name__,
+                )
+            )
+    return results
+
+
+def _record(
+    runs: list[Run], index: int, step: dict, results: list[steps.Result], now
+) -> list[int]:
+    """Log step ``index`` of ``runs`` and move them on; return those with more to do."""
+    RunStep.objects.bulk_create(
+        [
+            RunStep(
+                run=run,
+                index=index,
+                kind=step["kind"],
+                outcome=result.outcome,
+                detail=one_line(result.detail)[:500],
+                at=now,
+            )
+            for run, result in zip(runs, results, strict=True)
+        ]
     )
-    if result.outcome == StepOutcome.WAITING:
-        run.status = RunStatus.WAITING
-        run.wake_at = result.wait_until
-        run.waiting_for = result.wait_for
-        run.woken_by = ""
-        run.save(update_fields=["status", "wake_at", "waiting_for", "woken_by"])
-        return False
-    if result.stop:
-        _finish(run, RunStatus.DONE)
-        return False
-    run.step = result.goto if result.goto is not None else index + 1
-    run.save(update_fields=["step"])
-    return True
+    waiting, stopped, moved = [], [], []
+    for run, result in zip(runs, results, strict=True):
+        if result.outcome == StepOutcome.WAITING:
+            run.status = RunStatus.WAITING
+            run.wake_at = result.wait_until
+            run.waiting_for = result.wait_for
+            run.woken_by = ""
+            waiting.append(run)
+        elif result.stop:
+            stopped.append(run)
+        else:
+            run.step = result.goto if result.goto is not None else index + 1
+            # Past the last step: done now, not in another round.
+            (stopped if run.step >= len(run.version.steps) else moved).append(run)
+    _update(waiting, ("status", "wake_at", "waiting_for", "woken_by"))
+    _finish(stopped, RunStatus.DONE, now)
+    _update(moved, ("step",))
+    return [run.pk for run in moved]
 
 
-def _finish(run: Run, status: str) -> None:
-    run.status = status
-    run.finished_at = timezone.now()
-    run.save(update_fields=["status", "finished_at"])
+def _update(runs: list[Run], fields: tuple[str, ...]) -> None:
+    """Write ``fields`` of ``runs``: one UPDATE per distinct set of values."""
+    same: dict[tuple, list[int]] = {}
+    for run in runs:
+        same.setdefault(tuple(getattr(run, f) for f in fields), []).append(run.pk)
+    for values, ids in same.items():
+        Run.objects.filter(pk__in=ids).update(**dict(zip(fields, values, strict=True)))
+
+
+def _finish(runs: list[Run], status: str, now) -> None:
+    for run in runs:
+        run.status = status
+        run.finished_at = now
+    _update(runs, ("status", "finished_at", "step"))
 
 
 def runs_wake_due(*, limit: int = 1000, budget_seconds: float = 50) -> int:
@@ -326,9 +499,8 @@ def runs_wake_due(*, limit: int = 1000, budget_seconds: float = 50) -> int:
         )
         if not due:
             break
-        for pk in due:
-            run_advance(pk)
-            done += 1
+        runs_advance_many(due)
+        done += len(due)
         if len(due) < limit:
             break
     return done

@@ -28,6 +28,7 @@ from kundig.core.text import one_line
 from kundig.integrations.outgoing import services as webhooks
 from kundig.integrations.outgoing.models import Subscription
 from kundig.messaging import services as messaging
+from kundig.messaging.merge import Recipient
 from kundig.messaging.models import MessageTemplate
 
 from . import conditions
@@ -224,18 +225,13 @@ def wait_deadline(step: dict, now: dt.datetime) -> dt.datetime:
     return now + dt.timedelta(days=step["days"], hours=step["hours"])
 
 
-def perform(run, index: int, step: dict, *, dry: bool = False) -> Result:
+def perform(
+    run, index: int, step: dict, *, dry: bool = False, now: dt.datetime | None = None
+) -> Result:
     """Do step ``index`` of ``run`` (or, ``dry``, say what it would do)."""
     kind = step["kind"]
-    contact = (
-        apps.get_model("contacts", "Contact")
-        .objects.select_related("owner")
-        .get(pk=run.contact_id)
-    )
-    if kind == StepKind.SEND_TEMPLATE:
-        return _send(run, index, step, contact, dry=dry)
     if kind == StepKind.WAIT:
-        until = wait_deadline(step, timezone.now())
+        until = wait_deadline(step, now or timezone.now())
         detail = _("Waits until %(when)s") % {
             "when": timezone.localtime(until).strftime("%d.%m.%Y %H:%M")
         }
@@ -247,6 +243,15 @@ def perform(run, index: int, step: dict, *, dry: bool = False) -> Result:
             wait_until=until,
             wait_for=step.get("until_event", ""),
         )
+    if kind == StepKind.SEND_TEMPLATE and not dry:
+        return send_many([run], index, step)[0]
+    contact = (
+        apps.get_model("contacts", "Contact")
+        .objects.select_related("owner")
+        .get(pk=run.contact_id)
+    )
+    if kind == StepKind.SEND_TEMPLATE:
+        return _send_dry(run, step, contact)
     if kind == StepKind.BRANCH:
         facts = conditions.facts(
             contact.pk, order_id=run.refs.get("order"), woken_by=run.woken_by
@@ -325,44 +330,71 @@ def perform(run, index: int, step: dict, *, dry: bool = False) -> Result:
     return Result(StepOutcome.DONE, describe(step))
 
 
-def _send(run, index: int, step: dict, contact, *, dry: bool) -> Result:
-    template = MessageTemplate.objects.filter(key=step["template"]).first()
-    if template is None:
-        return Result(
-            StepOutcome.FAILED,
-            _("The template %(key)s is gone.") % {"key": step["template"]},
-        )
+def _offer(step: dict) -> dict:
     # Always set, so a template's {% if offer.text %} works without an offer.
-    extra = {
+    return {
         "offer": {
             "text": step.get("offer_text", ""),
             "code": step.get("offer_code", ""),
         }
     }
-    if dry:
-        try:
-            rendered = messaging.template_preview(
-                template, contact=contact, refs=run.refs, extra=extra
-            )
-        except messaging.RenderError as exc:
-            return Result(StepOutcome.FAILED, str(exc))
-        return Result(
-            StepOutcome.DONE,
-            _("Would send “%(subject)s”") % {"subject": rendered.subject},
-        )
-    queued = messaging.message_queue(
-        template=template,
-        contact=contact,
-        key=f"playbook:{run.playbook_id}:{run.cause}:{contact.pk}:{index}",
-        refs=run.refs,
-        extra=extra,
-        origin=_("Playbook “%(name)s”, step %(n)d")
-        % {"name": run.playbook.name, "n": index + 1},
+
+
+def _template_gone(step: dict) -> Result:
+    return Result(
+        StepOutcome.FAILED,
+        _("The template %(key)s is gone.") % {"key": step["template"]},
     )
-    if queued.message is None:
-        return Result(StepOutcome.FAILED, queued.error)
+
+
+def _send_dry(run, step: dict, contact) -> Result:
+    template = MessageTemplate.objects.filter(key=step["template"]).first()
+    if template is None:
+        return _template_gone(step)
+    try:
+        rendered = messaging.template_preview(
+            template, contact=contact, refs=run.refs, extra=_offer(step)
+        )
+    except messaging.RenderError as exc:
+        return Result(StepOutcome.FAILED, str(exc))
     return Result(
         StepOutcome.DONE,
-        _("Queued “%(subject)s” to %(email)s")
-        % {"subject": queued.message.subject, "email": queued.message.to_email},
+        _("Would send “%(subject)s”") % {"subject": rendered.subject},
     )
+
+
+def send_many(runs: list, index: int, step: dict) -> list[Result]:
+    """Queue send step ``index`` for each of ``runs`` (of one playbook) at once.
+
+    One :func:`~kundig.messaging.services.messages_queue` call renders and
+    queues them all: merge data, consent and blocked addresses are read once
+    for the whole group. Each run's message has its own idempotency key, the
+    same as when it goes alone, so a step done again finds its message.
+    """
+    template = MessageTemplate.objects.filter(key=step["template"]).first()
+    if template is None:
+        return [_template_gone(step) for _run in runs]
+    extra = _offer(step)  # shared: messages_queue copies it where it adds to it
+    playbook = runs[0].playbook
+    queued = messaging.messages_queue(
+        template=template,
+        outgoing=[
+            messaging.Outgoing(
+                key=f"playbook:{run.playbook_id}:{run.cause}:{run.contact_id}:{index}",
+                recipient=Recipient(run.contact_id, run.refs or {}, extra),
+            )
+            for run in runs
+        ],
+        origin=_("Playbook “%(name)s”, step %(n)d")
+        % {"name": playbook.name, "n": index + 1},
+    )
+    return [
+        Result(StepOutcome.FAILED, one.error)
+        if one.message is None
+        else Result(
+            StepOutcome.DONE,
+            _("Queued “%(subject)s” to %(email)s")
+            % {"subject": one.message.subject, "email": one.message.to_email},
+        )
+        for one in queued
+    ]

@@ -8,8 +8,16 @@ from kundig.core import scheduler
 
 
 @task()
+def runs_advance_task(run_ids: list[int]) -> int:
+    """Take the due steps of playbook runs, those at the same step together."""
+    from .services import runs_advance_many
+
+    return runs_advance_many(run_ids)
+
+
+@task()
 def run_advance_task(run_id: int) -> str:
-    """Take a playbook run's due steps."""
+    """Take one playbook run's due steps (tasks queued before runs_advance_task)."""
     from .services import run_advance
 
     return run_advance(run_id)

@@ -9,7 +9,7 @@ from . import services
 from .choices import EVENT_TYPES
 
 
-@handles(*EVENT_TYPES)
-def deliveries_create_for(event: DomainEvent) -> None:
-    """Create the event's deliveries; which subscriptions want it is decided there."""
-    services.deliveries_create(event=event)
+@handles(*EVENT_TYPES, batch=True)
+def deliveries_create_for(events: list[DomainEvent]) -> None:
+    """Create the events' deliveries; which subscriptions want them is decided there."""
+    services.deliveries_create_many(events=events)

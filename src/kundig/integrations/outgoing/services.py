@@ -194,31 +194,45 @@ def subscription_update(
 
 
 def deliveries_create(*, event: DomainEvent) -> list[int]:
-    """Create a delivery of ``event`` for each active subscription that wants it.
+    """Create a delivery of ``event`` for each active subscription that wants it."""
+    return deliveries_create_many(events=[event])
 
-    Runs in the event handler's transaction; the sends are enqueued after
-    commit. Running it again for the same event adds nothing.
+
+def deliveries_create_many(*, events: list[DomainEvent]) -> list[int]:
+    """Create a delivery of each event for each active subscription that wants it.
+
+    Runs in the event handler's transaction, in the same few queries however
+    many events; the sends are enqueued after commit. Running it again for
+    the same events adds nothing.
     """
     with transaction.atomic():
-        wanted = [
-            s
-            for s in Subscription.objects.filter(is_active=True).only("event_types")
-            if s.wants(event.name)
+        subscriptions = list(
+            Subscription.objects.filter(is_active=True).only("event_types")
+        )
+        pairs = [
+            (subscription, event)
+            for event in events
+            for subscription in subscriptions
+            if subscription.wants(event.name)
         ]
-        if not wanted:
+        if not pairs:
             return []
         now = timezone.now()
         Delivery.objects.bulk_create(
             [
-                Delivery(subscription=s, event=event, next_attempt_at=now)
-                for s in wanted
+                Delivery(subscription=subscription, event=event, next_attempt_at=now)
+                for subscription, event in pairs
             ],
             ignore_conflicts=True,
         )
         ids = list(
             Delivery.objects.filter(
-                event=event, subscription__in=wanted, status=DeliveryStatus.PENDING
-            ).values_list("pk", flat=True)
+                event__in={event.pk for _s, event in pairs},
+                subscription__in={subscription.pk for subscription, _e in pairs},
+                status=DeliveryStatus.PENDING,
+            )
+            .order_by("pk")
+            .values_list("pk", flat=True)
         )
         for pk in ids:
             transaction.on_commit(partial(_enqueue_send, pk))

@@ -22,8 +22,8 @@ def test_an_event_is_delivered_once_per_subscription_even_if_handled_twice(
     second = make_subscription(URL, name="Buchhaltung")
     event = make_event()
 
-    deliveries_create_for(event)
-    deliveries_create_for(event)
+    deliveries_create_for([event])
+    deliveries_create_for([event])
 
     assert sorted(
         Delivery.objects.filter(event=event).values_list("subscription", flat=True)
@@ -36,7 +36,7 @@ def test_inactive_subscriptions_get_nothing(admin, make_subscription, make_event
         actor=admin, subscription=subscription, is_active=False
     )
 
-    deliveries_create_for(make_event())
+    deliveries_create_for([make_event()])
 
     assert not Delivery.objects.exists()
 
@@ -49,7 +49,7 @@ def test_a_subscription_gets_only_the_event_types_it_chose(
     everything = make_subscription(URL, event_types=[])
     event = make_event("contact.stage_changed")
 
-    deliveries_create_for(event)
+    deliveries_create_for([event])
 
     receivers = set(
         Delivery.objects.filter(event=event).values_list("subscription", flat=True)
