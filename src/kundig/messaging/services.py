@@ -31,7 +31,7 @@ from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.validators import validate_email
-from django.db import Error, connection, transaction
+from django.db import Error, IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -450,22 +450,42 @@ def messages_queue(
             )
         )
     if rows:
-        Message.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
-        stored = {
-            m.idempotency_key: m
-            for m in Message.objects.filter(
-                idempotency_key__in=[r.idempotency_key for r in rows]
-            )
-        }
-        mine = {r.idempotency_key: r.message_id for r in rows}
-        for key, message in stored.items():
-            # Another transaction may have queued the same key first: then
-            # its message stands and ours was not written.
-            results[key] = Queued(
-                key=key, message=message, created=message.message_id == mine[key]
-            )
+        results.update(_insert(rows))
         _request_send()
     return [results[o.key] for o in outgoing]
+
+
+def _insert(rows: list[Message]) -> dict[str, Queued]:
+    """Insert the new messages; where a key was queued meanwhile, that one stands."""
+    try:
+        with transaction.atomic():
+            Message.objects.bulk_create(rows, batch_size=1000)
+    except IntegrityError:
+        pass  # another transaction queued one of the keys first (or a key twice)
+    else:
+        if all(row.pk for row in rows):  # the database returned the new ids
+            return {
+                row.idempotency_key: Queued(
+                    key=row.idempotency_key, message=row, created=True
+                )
+                for row in rows
+            }
+    for row in rows:  # a first batch may have got ids before the error
+        row.pk = None
+        row._state.adding = True
+    Message.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
+    stored = Message.objects.filter(
+        idempotency_key__in=[row.idempotency_key for row in rows]
+    )
+    mine = {row.idempotency_key: row.message_id for row in rows}
+    return {
+        message.idempotency_key: Queued(
+            key=message.idempotency_key,
+            message=message,
+            created=message.message_id == mine[message.idempotency_key],
+        )
+        for message in stored
+    }
 
 
 def _suppressed(emails: Iterable[str]) -> set[str]:

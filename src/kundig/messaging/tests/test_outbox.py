@@ -106,6 +106,39 @@ def test_the_same_reason_queues_one_message_and_sends_it_once(template, anna, sm
     assert len(smtp.messages) == 1
 
 
+def test_one_key_twice_in_one_batch_queues_one_message(template, anna, smtp):
+    recipient = services.merge.Recipient(anna.pk)
+    first, second = services.messages_queue(
+        template=template,
+        outgoing=[
+            services.Outgoing(key="twice", recipient=recipient),
+            services.Outgoing(key="twice", recipient=recipient),
+        ],
+    )
+
+    assert first.message.pk == second.message.pk
+    assert Message.objects.get().idempotency_key == "twice"
+    assert services.outbox_send_due() == 1
+
+
+def test_queued_messages_come_back_stored_with_their_ids(template, make_contact, admin):
+    contacts = [make_contact(admin, email=f"k{n}@example.de") for n in range(3)]
+    outgoing = [
+        services.Outgoing(key=f"whole-{c.pk}", recipient=services.merge.Recipient(c.pk))
+        for c in contacts
+    ]
+
+    queued = services.messages_queue(template=template, outgoing=outgoing)
+
+    assert all(q.created and q.message.pk for q in queued)
+    assert [q.message.to_email for q in queued] == [
+        f"k{n}@example.de" for n in range(3)
+    ]
+    assert {q.message.pk for q in queued} == set(
+        Message.objects.values_list("pk", flat=True)
+    )
+
+
 @pytest.mark.django_db(transaction=True)
 def test_two_workers_never_send_one_message_twice(
     template, anna, smtp, make_contact, admin

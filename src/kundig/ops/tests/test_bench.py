@@ -162,6 +162,7 @@ def test_the_static_files_are_collected_before_pages_are_timed(monkeypatch):
 
 
 def test_the_mail_benchmark_queues_sends_and_files_for_real(admin, make_contact):
+    from kundig.automation.models import Playbook, Run
     from kundig.messaging.models import InboundMessage, Message
     from kundig.ops.bench.mail import mail_benchmark
 
@@ -171,8 +172,10 @@ def test_the_mail_benchmark_queues_sends_and_files_for_real(admin, make_contact)
     results = mail_benchmark(recipients=25, send=10, inbound=20, write=lambda _: None)
 
     measures = {what: value for what, value, _target in results.rows}
-    assert measures["Send step to 25: rendered and queued per second"].endswith("/s")
-    assert "Send step, recipients refused" not in measures, results.text()
+    assert measures["Playbook step to 25: rendered and queued per second"].endswith(
+        "/s"
+    )
+    assert "Playbook step, recipients refused" not in measures, results.text()
     assert "SMTP sink received" not in measures, results.text()
     assert measures[
         "SMTP hand-over to a local sink (4 connections), messages per second"
@@ -188,8 +191,10 @@ def test_the_mail_benchmark_queues_sends_and_files_for_real(admin, make_contact)
 
     # A second run queues new messages: the benchmark measures new work.
     again = mail_benchmark(recipients=25, send=0, inbound=0, write=lambda _: None)
-    assert "Send step, recipients refused" not in {w for w, _v, _t in again.rows}
+    assert "Playbook step, recipients refused" not in {w for w, _v, _t in again.rows}
     assert Message.objects.count() == 50
+    assert Run.objects.filter(status="done").count() == 50
+    assert not Playbook.objects.get(key="bench-inactive").is_active
 
 
 def test_the_bench_template_gets_its_plain_text_made_once():
