@@ -256,7 +256,7 @@ class Message(models.Model):
     )
     created_at = models.DateTimeField(_("queued"), default=timezone.now)
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
-    # When the sent message went on the timeline (see services._record_sent).
+    # When the sent message went on the timeline (see outbox._record_sent).
     recorded_at = models.DateTimeField(null=True, blank=True, editable=False)
     bounce = models.CharField(
         _("bounce"), max_length=10, choices=Bounce.choices, blank=True

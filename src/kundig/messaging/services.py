@@ -1,120 +1,49 @@
-"""Messaging: mailboxes, templates, and the outbox that sends each message once.
+"""Messaging: mailboxes, templates, and queueing each message once.
 
 Queueing writes a :class:`Message` row in the caller's transaction, keyed by
 an idempotency key that names the reason and the recipient; queueing the same
-message again finds the first row. After commit a worker sends what is due:
-it *claims* a batch by stamping its own lease token on rows that are still
-queued and due (one conditional UPDATE, so two workers never take the same
-row), sends them over one SMTP connection per mailbox, and writes each
-outcome at once, only while its lease still holds. SMTP 4xx answers and
-connection errors retry with exponential backoff and jitter; 5xx answers
-fail the message with the server's reason.
+message again finds the first row. After commit a worker sends what is due
+(:mod:`kundig.messaging.outbox`, whose entry points are re-exported here).
 """
 
 from __future__ import annotations
 
 import contextlib
-import functools
 import logging
-import math
-import secrets
 import smtplib
-import time
 import uuid
-from collections.abc import Callable, Collection, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from datetime import timedelta
-from email.utils import formataddr, make_msgid
+from email.utils import make_msgid
 
-from django.apps import apps
 from django.core.exceptions import ValidationError
-from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.validators import validate_email
-from django.db import Error, IntegrityError, connection, transaction
-from django.db.models import F
-from django.utils import timezone, translation
+from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kundig.activity.choices import Channel, Direction, Kind
-from kundig.activity.services import SourceEntry, timeline_add_many
 from kundig.core import crypto
 from kundig.core.audit import audit_changes, audit_created
 from kundig.core.choices import Permission
-from kundig.core.events import emit_many, on_commit_once
+from kundig.core.events import on_commit_once
 from kundig.core.permissions import require
 from kundig.core.text import one_line
 
-from . import merge
-from .choices import MARKETING_PURPOSES, MessageStatus, Purpose, Security
-from .models import (
-    Mailbox,
-    Message,
-    MessageTemplate,
-    SuppressedAddress,
-    TemplateContent,
-)
+from . import gate, merge
+from .choices import MARKETING_PURPOSES, MessageStatus, Purpose
+from .gate import ConsentPolicy as ConsentPolicy  # re-exported: the layers
+from .gate import consent_policy_register as consent_policy_register
+from .gate import contacts_may_receive
+from .models import Mailbox, Message, MessageTemplate, TemplateContent
+from .outbox import MAX_ATTEMPTS as MAX_ATTEMPTS
+from .outbox import PER_LANE as PER_LANE
+from .outbox import backoff as backoff
+from .outbox import describe_error, smtp_connection
+from .outbox import outbox_send_due as outbox_send_due
+from .outbox import wire_message as wire_message
 from .rendering import RenderError, check, render
 
 logger = logging.getLogger(__name__)
-
-MAX_ATTEMPTS = 8
-FIRST_RETRY = timedelta(minutes=1)
-MAX_RETRY = timedelta(hours=4)
-# Longer than a batch can take to send; an attempt still running after it
-# is taken to be lost and the message goes out again.
-LEASE = timedelta(minutes=10)
-BATCH = 200
-# Sent messages go on the timeline this many at a time (one transaction).
-RECORD_EVERY = 50
-# A mailbox's parallel connections open only for this many messages each.
-PER_LANE = 25
-SMTP_TIMEOUT = 30
-
-_random = secrets.SystemRandom()
-
-
-# --- Consent gates --------------------------------------------------------------------
-
-# The privacy app registers the consent ledger here (messaging cannot import
-# it: layers). The policy answers, for many contacts at once, who may receive
-# a marketing purpose, and gives each marketing message its unsubscribe link.
-# Without a policy no marketing message goes out at all.
-
-
-@dataclass(frozen=True)
-class ConsentPolicy:
-    allowed: Callable[[Collection[int], str], set[int]]
-    unsubscribe_url: Callable[[int, str], str]
-
-
-_consent_policy: list[ConsentPolicy] = []
-
-
-def consent_policy_register(policy: ConsentPolicy) -> ConsentPolicy:
-    _consent_policy[:] = [policy]
-    return policy
-
-
-def contacts_may_receive(contact_ids: Collection[int], purpose: str) -> set[int]:
-    """Which of ``contact_ids`` may receive a message of ``purpose``."""
-    ids = {pk for pk in contact_ids if pk is not None}
-    if purpose not in MARKETING_PURPOSES:
-        return ids
-    if not _consent_policy or not ids:
-        return set()
-    return _consent_policy[0].allowed(ids, purpose) & ids
-
-
-def _unsubscribe(contact_id: int, purpose: str) -> tuple[str, dict]:
-    """A marketing message's unsubscribe link and RFC 8058 headers."""
-    if purpose not in MARKETING_PURPOSES or not _consent_policy:
-        return "", {}
-    url = _consent_policy[0].unsubscribe_url(contact_id, purpose)
-    return url, {
-        "List-Unsubscribe": f"<{url}>",
-        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-    }
 
 
 # --- Mailboxes ------------------------------------------------------------------------
@@ -183,21 +112,6 @@ def mailbox_default() -> Mailbox | None:
     return Mailbox.objects.filter(is_active=True).order_by("-is_default", "id").first()
 
 
-def smtp_connection(mailbox: Mailbox):
-    """A Django SMTP connection to the mailbox's server (not yet opened)."""
-    return get_connection(
-        "django.core.mail.backends.smtp.EmailBackend",
-        host=mailbox.smtp_host,
-        port=mailbox.smtp_port,
-        username=mailbox.smtp_username,
-        password=mailbox.smtp_password if mailbox.smtp_username else "",
-        use_tls=mailbox.smtp_security == Security.STARTTLS,
-        use_ssl=mailbox.smtp_security == Security.SSL,
-        timeout=SMTP_TIMEOUT,
-        fail_silently=False,
-    )
-
-
 def mailbox_test(mailbox: Mailbox) -> str | None:
     """Connect and log in to the mailbox's SMTP server; return the problem or None."""
     connection = smtp_connection(mailbox)
@@ -206,9 +120,10 @@ def mailbox_test(mailbox: Mailbox) -> str | None:
     except smtplib.SMTPAuthenticationError:
         return _("The server refused the user name or password.")
     except (smtplib.SMTPException, OSError) as exc:
-        return _("Could not connect: %(error)s") % {"error": _describe(exc)}
+        return _("Could not connect: %(error)s") % {"error": describe_error(exc)}
     finally:
-        _close(connection)
+        with contextlib.suppress(Exception):  # it is being dropped anyway
+            connection.close()
     return None
 
 
@@ -385,14 +300,14 @@ def messages_queue(
     for item in todo:
         recipient = item.recipient
         if recipient.contact_id in allowed and purpose in MARKETING_PURPOSES:
-            url, unsubscribe[item.key] = _unsubscribe(recipient.contact_id, purpose)
+            url, unsubscribe[item.key] = gate.unsubscribe(recipient.contact_id, purpose)
             # A copy: callers may share one ``extra`` between recipients.
             recipient = replace(
                 recipient, extra={**recipient.extra, "unsubscribe_url": url}
             )
         recipients.append(recipient)
     merged = merge.load(recipients, mailbox=mailbox)
-    suppressed = _suppressed(m.email for m in merged if m and m.email)
+    blocked = gate.suppressed(m.email for m in merged if m and m.email)
     contents = {c.language: c for c in template.contents.all()}
     results: dict[str, Queued] = {
         key: Queued(key=key, message=message) for key, message in existing.items()
@@ -405,7 +320,7 @@ def messages_queue(
                 key=item.key, error=_("The contact was deleted.")
             )
             continue
-        problem = _recipient_problem(data, purpose, suppressed, allowed)
+        problem = _recipient_problem(data, purpose, blocked, allowed)
         if problem:
             results[item.key] = Queued(key=item.key, error=problem)
             continue
@@ -488,15 +403,6 @@ def _insert(rows: list[Message]) -> dict[str, Queued]:
     }
 
 
-def _suppressed(emails: Iterable[str]) -> set[str]:
-    """Which of ``emails`` Kundig no longer sends to (lower-cased)."""
-    return set(
-        SuppressedAddress.objects.filter(
-            email__in={e.lower() for e in emails}
-        ).values_list("email", flat=True)
-    )
-
-
 def _content_for(contents: dict[str, TemplateContent], language: str):
     for choice in (language, "de", "en"):
         if choice in contents:
@@ -514,7 +420,7 @@ def address_problem(email: str, suppressed: set[str] | None = None) -> str:
     except ValidationError:
         return _("The address %(email)s is not valid.") % {"email": email}
     if suppressed is None:
-        suppressed = _suppressed([email])
+        suppressed = gate.suppressed([email])
     if email.lower() in suppressed:
         return _("Kundig no longer sends to %(email)s (it bounced or objected).") % {
             "email": email
@@ -590,365 +496,3 @@ def message_retry(*, actor, message: Message) -> Message:
     _request_send()
     message.refresh_from_db()
     return message
-
-
-# --- Sending --------------------------------------------------------------------------
-
-
-def backoff(attempts: int) -> timedelta:
-    """The wait after the ``attempts``-th failed try: doubling, capped, jittered."""
-    base = min(FIRST_RETRY * (2 ** max(attempts - 1, 0)), MAX_RETRY)
-    return base * _random.uniform(0.5, 1.0)
-
-
-def _claim(limit: int) -> tuple[str, list[Message]]:
-    token = uuid.uuid4().hex
-    now = timezone.now()
-    with transaction.atomic():
-        due = list(
-            Message.objects.filter(
-                status=MessageStatus.QUEUED, next_attempt_at__lte=now
-            )
-            .order_by("next_attempt_at", "id")
-            .select_for_update(skip_locked=True)
-            .values_list("pk", flat=True)[:limit]
-        )
-        if not due:
-            return token, []
-        Message.objects.filter(
-            pk__in=due, status=MessageStatus.QUEUED, next_attempt_at__lte=now
-        ).update(lease=token, next_attempt_at=now + LEASE, attempts=F("attempts") + 1)
-    claimed = list(
-        Message.objects.filter(lease=token, status=MessageStatus.QUEUED)
-        .select_related("mailbox")
-        .order_by("mailbox_id", "id")
-    )
-    return token, claimed
-
-
-def _finish(message: Message, token: str, **fields) -> bool:
-    """Write an attempt's outcome if the lease is still ours; return whether it was.
-
-    One statement, committed on its own: it runs inside
-    :func:`_commit_without_waiting`, between the SMTP hand-overs.
-    """
-    return bool(
-        Message.objects.filter(
-            pk=message.pk, lease=token, status=MessageStatus.QUEUED
-        ).update(lease="", **fields)
-    )
-
-
-@contextlib.contextmanager
-def _commit_without_waiting():
-    """On PostgreSQL, commit without waiting for the disk (``synchronous_commit``).
-
-    For the outcomes the outbox writes after each hand-over: the wait cost
-    more than the hand-over itself. A worker crash loses nothing; only a
-    database crash in the next fraction of a second could forget an
-    outcome, and the lease then sends again, as after a worker killed
-    between the server's 250 and the write (ADR 18). Every transaction is
-    still whole: one that is lost is lost entirely.
-    """
-    if connection.vendor != "postgresql":
-        yield
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("SET synchronous_commit TO OFF")
-    try:
-        yield
-    finally:
-        with contextlib.suppress(Error), connection.cursor() as cursor:
-            cursor.execute("RESET synchronous_commit")
-
-
-def _describe(exc: BaseException) -> str:
-    if isinstance(exc, smtplib.SMTPRecipientsRefused):
-        code, text = next(iter(exc.recipients.values()))
-        return f"{code} {_decode(text)}"
-    if isinstance(exc, smtplib.SMTPResponseException):
-        return f"{exc.smtp_code} {_decode(exc.smtp_error)}"
-    return str(exc) or exc.__class__.__name__
-
-
-def _decode(text) -> str:
-    return text.decode("utf-8", "replace") if isinstance(text, bytes) else str(text)
-
-
-def _code(exc: BaseException) -> int | None:
-    if isinstance(exc, smtplib.SMTPRecipientsRefused):
-        return next(iter(exc.recipients.values()))[0]
-    if isinstance(exc, smtplib.SMTPResponseException):
-        return exc.smtp_code
-    return None
-
-
-def email_for(message: Message, connection=None) -> EmailMultiAlternatives:
-    """The email as it goes on the wire: headers set, parts in order."""
-    mailbox = message.mailbox
-    sender = formataddr((one_line(mailbox.sender_name or mailbox.name), mailbox.email))
-    recipient = (
-        formataddr((one_line(message.to_name), message.to_email))
-        if message.to_name
-        else message.to_email
-    )
-    headers = {"Message-ID": message.message_id}
-    if message.in_reply_to:
-        headers["In-Reply-To"] = message.in_reply_to
-        headers["References"] = one_line(
-            f"{message.references} {message.in_reply_to}".strip()
-        )
-    for name, value in (message.headers or {}).items():
-        headers[one_line(name)] = one_line(value)
-    email = EmailMultiAlternatives(
-        subject=one_line(message.subject),
-        body=message.text,
-        from_email=sender,
-        to=[recipient],
-        headers=headers,
-        connection=connection,
-    )
-    if message.html:
-        email.attach_alternative(message.html, "text/html")
-    return email
-
-
-def outbox_send_due(*, batch: int = BATCH, budget_seconds: float = 50) -> int:
-    """Send queued messages that are due; return how many went out.
-
-    Runs until nothing is due or ``budget_seconds`` have passed, one claimed
-    batch at a time, one SMTP connection per mailbox and batch.
-    """
-    sent = 0
-    deadline = time.monotonic() + budget_seconds
-    _record_left_over()
-    while time.monotonic() < deadline:
-        token, claimed = _claim(batch)
-        if not claimed:
-            break
-        by_mailbox: dict[int, list[Message]] = {}
-        for message in claimed:
-            by_mailbox.setdefault(message.mailbox_id, []).append(message)
-        with _commit_without_waiting():
-            for messages in by_mailbox.values():
-                sent += _send_batch(messages, token)
-    return sent
-
-
-def _consented(messages: list[Message]) -> set[tuple[int | None, str]]:
-    """(contact, purpose) pairs of ``messages`` that may still go out."""
-    by_purpose: dict[str, set] = {}
-    for message in messages:
-        by_purpose.setdefault(message.purpose, set()).add(message.contact_id)
-    return {
-        (contact_id, purpose)
-        for purpose, ids in by_purpose.items()
-        for contact_id in contacts_may_receive(ids, purpose)
-    } | {
-        (m.contact_id, m.purpose)
-        for m in messages
-        if m.contact_id is None and m.purpose not in MARKETING_PURPOSES
-    }
-
-
-def _still_wanted(message: Message, suppressed: set[str], consented: set) -> str:
-    if message.to_email.lower() in suppressed:
-        return _("Kundig no longer sends to %(email)s (it bounced or objected).") % {
-            "email": message.to_email
-        }
-    if (message.contact_id, message.purpose) not in consented:
-        return _("The consent was withdrawn before the message went out.")
-    return ""
-
-
-def _send_batch(messages: list[Message], token: str) -> int:
-    """Send one mailbox's claimed messages over its parallel SMTP connections."""
-    mailbox = messages[0].mailbox
-    # Blocked since they were queued (a bounce, an objection): one query.
-    suppressed = _suppressed(m.to_email for m in messages)
-    consented = _consented(messages)  # and withdrawn consents: one per purpose
-    wanted = []
-    for message in messages:
-        reason = _still_wanted(message, suppressed, consented)
-        if reason:
-            _finish(message, token, status=MessageStatus.CANCELLED, last_error=reason,
-                    next_attempt_at=None)  # fmt: skip
-        else:
-            wanted.append(message)
-    lanes = _lanes(mailbox, len(wanted))
-    if lanes <= 1:
-        return _send_lane(mailbox, wanted, token)
-    # Each lane its own SMTP connection and its own database connection; the
-    # GIL is free while one waits for its server, so the others go on.
-    with ThreadPoolExecutor(lanes, thread_name_prefix="outbox") as pool:
-        return sum(
-            pool.map(
-                functools.partial(
-                    _send_lane_in_thread, mailbox, token=token,
-                    language=translation.get_language(),
-                ),
-                [wanted[lane::lanes] for lane in range(lanes)],
-            )
-        )  # fmt: skip
-
-
-def _lanes(mailbox: Mailbox, count: int) -> int:
-    """How many connections to send ``count`` messages over, at once."""
-    if connection.vendor != "postgresql" or connection.in_atomic_block:
-        # SQLite writes one transaction at a time anyway; and other threads
-        # could not see the rows of a transaction still open here.
-        return 1
-    return max(1, min(mailbox.smtp_connections, math.ceil(count / PER_LANE)))
-
-
-def _send_lane_in_thread(
-    mailbox: Mailbox, messages: list[Message], *, token: str, language: str | None
-) -> int:
-    try:
-        with translation.override(language), _commit_without_waiting():
-            return _send_lane(mailbox, messages, token)
-    finally:
-        connection.close()  # this thread's own
-
-
-def _send_lane(mailbox: Mailbox, messages: list[Message], token: str) -> int:
-    """Send ``messages`` in order over one SMTP connection, reopened after a fault."""
-    smtp = None
-    sent = 0
-    done: list[Message] = []  # sent, not yet on the timeline
-    for message in messages:
-        try:
-            if smtp is None:
-                smtp = smtp_connection(mailbox)
-                smtp.open()
-            email_for(message, smtp).send()
-        except (TimeoutError, smtplib.SMTPException, OSError) as exc:
-            permanent = (_code(exc) or 0) >= 500 and not isinstance(
-                exc, smtplib.SMTPAuthenticationError
-            )
-            _failed(message, token, exc, permanent=permanent)
-            if not isinstance(
-                exc, smtplib.SMTPRecipientsRefused | smtplib.SMTPDataError
-            ):
-                # The connection may be broken: start a new one for the next.
-                _close(smtp)
-                smtp = None
-            continue
-        if _finish(message, token, status=MessageStatus.SENT, sent_at=timezone.now(),
-                   last_error="", next_attempt_at=None):  # fmt: skip
-            sent += 1
-            done.append(message)
-            if len(done) >= RECORD_EVERY:
-                _record_sent(done)
-                done = []
-    _close(smtp)
-    _record_sent(done)
-    return sent
-
-
-def _close(connection) -> None:
-    if connection is None:
-        return
-    with contextlib.suppress(Exception):  # it is being dropped anyway
-        connection.close()
-
-
-def _failed(
-    message: Message, token: str, exc: BaseException, *, permanent: bool
-) -> None:
-    reason = _describe(exc)[:400]
-    attempts = message.attempts  # read after the claim counted this attempt
-    if permanent:
-        _finish(message, token, status=MessageStatus.FAILED, last_error=reason,
-                next_attempt_at=None)  # fmt: skip
-        logger.warning("Message %s refused: %s", message.pk, reason)
-        return
-    if attempts >= MAX_ATTEMPTS:
-        _finish(
-            message,
-            token,
-            status=MessageStatus.FAILED,
-            last_error=_("Gave up after %(n)d attempts: %(reason)s")
-            % {"n": attempts, "reason": reason},
-            next_attempt_at=None,
-        )
-        return
-    _finish(message, token, last_error=reason,
-            next_attempt_at=timezone.now() + backoff(attempts))  # fmt: skip
-
-
-def _record_sent(messages: list[Message]) -> None:
-    """Put sent messages on their contacts' timelines and emit ``message.sent``.
-
-    Many at once, in one transaction, after their SMTP hand-over: recording
-    each on its own cost more than sending it. ``recorded_at`` marks what is
-    done; a worker that dies before this leaves it empty and a later run
-    records those (:func:`_record_left_over`), once.
-    """
-    if not messages:
-        return
-    with transaction.atomic():
-        todo = list(
-            Message.objects.select_for_update(skip_locked=True, of=("self",))
-            .filter(
-                pk__in=[m.pk for m in messages],
-                status=MessageStatus.SENT,
-                recorded_at__isnull=True,
-            )
-            .select_related("template")
-            .order_by("id")
-        )
-        if not todo:
-            return
-        contacts = set(
-            apps.get_model("contacts", "Contact")
-            .objects.filter(pk__in={m.contact_id for m in todo if m.contact_id})
-            .values_list("pk", flat=True)
-        )
-        mine = [m for m in todo if m.contact_id in contacts]
-        timeline_add_many(
-            [
-                SourceEntry(
-                    contact_id=m.contact_id,
-                    kind=Kind.EMAIL,
-                    channel=Channel.EMAIL,
-                    direction=Direction.OUTBOUND,
-                    occurred_at=m.sent_at or timezone.now(),
-                    summary=m.subject,
-                    body=m.text,
-                    source_type="messaging.message",
-                    source_id=str(m.pk),
-                    source_url=m.get_absolute_url(),
-                )
-                for m in mine
-            ]
-        )
-        emit_many(
-            (
-                "message.sent",
-                "messaging.message",
-                m.pk,
-                {
-                    "contact_id": m.contact_id,
-                    "purpose": m.purpose,
-                    "template": m.template.key if m.template_id else "",
-                    "origin": m.origin,
-                },
-            )
-            for m in mine
-        )
-        Message.objects.filter(pk__in=[m.pk for m in todo]).update(
-            recorded_at=timezone.now()
-        )
-
-
-def _record_left_over(limit: int = BATCH) -> None:
-    """Record the messages a worker sent but died before recording."""
-    left = list(
-        Message.objects.filter(
-            status=MessageStatus.SENT,
-            recorded_at__isnull=True,
-            sent_at__lt=timezone.now() - LEASE,
-        ).order_by("id")[:limit]
-    )
-    _record_sent(left)

@@ -10,7 +10,7 @@ from kundig.core import scheduler
 @task()
 def outbox_send() -> int:
     """Send the queued messages that are due."""
-    from .services import outbox_send_due
+    from .outbox import outbox_send_due
 
     return outbox_send_due()
 

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from kundig.activity.models import TimelineEntry
 from kundig.core.models import DomainEvent
-from kundig.messaging import services
+from kundig.messaging import gate, outbox, services
 from kundig.messaging.models import (
     Mailbox,
     Message,
@@ -82,6 +82,23 @@ def test_a_queued_message_arrives_as_a_proper_multipart_mail(template, anna, smt
     assert entry.contact_id == anna.pk and entry.kind == "email"
     assert entry.direction == "out" and entry.summary == "Hallo Anna"
     assert DomainEvent.objects.filter(name="message.sent").count() == 1
+
+
+def test_a_recipient_at_an_internationalised_domain_gets_the_mail(
+    template, make_contact, admin, smtp
+):
+    # formataddr() refused such an address, and the error stopped the batch
+    zoe = make_contact(admin, first_name="Zoë", last_name="Möller",
+                       email="zoe@müller-möbel.de")  # fmt: skip
+    queue(template, zoe)
+
+    assert services.outbox_send_due() == 1
+
+    [mail] = smtp.messages
+    idna = "müller-möbel.de".encode("idna").decode()
+    assert smtp.envelopes[0].rcpt_tos == [f"zoe@{idna}"]
+    assert mail["To"] == f"Zoë Möller <zoe@{idna}>"
+    assert Message.objects.get().status == "sent"
 
 
 def test_the_contacts_language_picks_the_text(template, make_contact, admin, smtp):
@@ -284,7 +301,7 @@ def test_a_server_that_is_down_is_retried_and_given_up_on_at_last(
 def test_a_lost_attempt_is_taken_again_after_its_lease(template, anna, smtp):
     queue(template, anna)
     # A worker claimed it and died before sending.
-    services._claim(10)
+    outbox._claim(10)
     assert services.outbox_send_due() == 0
 
     Message.objects.update(next_attempt_at=timezone.now())
@@ -346,7 +363,7 @@ def test_marketing_messages_need_consent(admin, mailbox, anna):
     queued = services.message_queue(template=template, contact=anna, key="n")
     assert queued.error == "No confirmed consent for Newsletter."
 
-    registered = list(services._consent_policy)  # the privacy app's
+    registered = list(gate._consent_policy)  # the privacy app's
     services.consent_policy_register(
         services.ConsentPolicy(
             allowed=lambda ids, purpose: {anna.pk} & set(ids),
@@ -356,7 +373,7 @@ def test_marketing_messages_need_consent(admin, mailbox, anna):
     try:
         queued = services.message_queue(template=template, contact=anna, key="n")
     finally:
-        services._consent_policy[:] = registered
+        gate._consent_policy[:] = registered
     assert queued.created
     assert queued.message.headers["List-Unsubscribe"] == "<https://x.test/u/newsletter>"
     assert queued.message.headers["List-Unsubscribe-Post"] == (
@@ -415,7 +432,7 @@ def test_a_worker_that_died_after_sending_leaves_the_timeline_to_the_next_run(
     from kundig.core.models import DomainEvent
 
     queue(template, anna)
-    monkeypatch.setattr(services, "_record_sent", lambda messages: None)  # dies
+    monkeypatch.setattr(outbox, "_record_sent", lambda messages: None)  # dies
     assert services.outbox_send_due() == 1
     assert not TimelineEntry.objects.filter(source_type="messaging.message").exists()
     monkeypatch.undo()

@@ -134,6 +134,11 @@ def test_a_worker_killed_mid_step_skips_no_one_and_sends_no_one_twice(tmp_path):
         worker.wait()
     logged = _steps_logged(data_dir)
     queued = query(data_dir, "SELECT count(*) FROM messaging_message")[0][0]
+    [(held,)] = query(
+        data_dir,
+        "SELECT count(*) FROM django_tasks_database_dbtaskresult"
+        " WHERE status = 'RUNNING'",
+    )
     assert logged < RECIPIENTS, "killed too late: the step was done"
     # nothing half-written: whole groups of runs, each with its message
     assert logged % BATCH == 0
@@ -142,7 +147,8 @@ def test_a_worker_killed_mid_step_skips_no_one_and_sends_no_one_twice(tmp_path):
     # and the next worker picks up what the dead one held, and finishes
     finished = run_kundig("worker", "--batch", data_dir=data_dir, timeout=300)
     assert finished.returncode == 0, finished.stderr[-3000:]
-    assert "queued again" in finished.stderr
+    if held:  # (the kill may also fall between two tasks)
+        assert "queued again" in finished.stderr
 
     # then every customer has exactly one run, one logged step, one message
     assert query(
