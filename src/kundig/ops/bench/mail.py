@@ -10,12 +10,14 @@
   check, Jinja2 render, CSS inlining, sanitising, plain text, one bulk
   insert per group, the runs' log. Measured: messages rendered and queued
   per second, from the events to the queued messages.
-* **SMTP hand-over**: the outbox sends a share of them to a local SMTP sink
-  (aiosmtpd in a process of its own, accepting everything) over reused,
-  parallel connections (the mailbox's setting, 4 here). Measured: messages
-  per second, next to what the same sink takes from a bare ``smtplib``
-  client sending ready-made mails over one connection: the server's limit
-  on this machine.
+* **SMTP hand-over**: the outbox sends a share of them (10,000) to a local
+  SMTP sink (aiosmtpd in a process of its own, accepting everything at
+  once) over reused, parallel connections (the mailbox's setting, 4 here),
+  and then another share (2,000) to a sink that takes 20 ms to accept each
+  mail, as a real server that stores or relays it does. Measured: messages
+  per second, each next to what the same sink takes from bare ``smtplib``
+  clients sending ready-made mails over one connection and over four: the
+  server's limit.
 * **Intake**: generated customer mails (some with an attachment, some
   replies to sent messages, some auto-replies) filed in this one process as
   the IMAP reader files them: a fetch of mails at a time
@@ -29,9 +31,11 @@ idempotency key per run).
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 import smtplib
 import socket
+import threading
 import time
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
@@ -44,6 +48,9 @@ from .sink import sink_start, sink_stop
 
 BATCH = 1000
 SMTP_CONNECTIONS = 4
+BARE_SAMPLE = 1000  # mails the bare clients send
+LATENCY_SEND = 2000  # mails handed to the slow sink (at most --mail-send)
+FAR = dt.datetime(2999, 1, 1, tzinfo=dt.UTC)  # held back meanwhile
 TEMPLATE_KEY = "bench-newsletter"
 PLAYBOOK_KEY = "bench-inactive"
 HTML = """<style>p { color: #333; } .muted { color: #888; font-size: 12px; }</style>
@@ -79,12 +86,24 @@ def _mailbox(port: int):
     return mailbox
 
 
-def _bare_rate(port: int, raws: list[bytes]) -> float:
-    """Mails per second the sink takes from a bare client over one connection."""
+def _bare_rate(port: int, raws: list[bytes], *, connections: int = 1) -> float:
+    """Mails per second the sink takes from bare clients (threads, one
+    connection each) sending ready-made mails."""
+
+    def client(share: list[bytes]) -> None:
+        with smtplib.SMTP("127.0.0.1", port) as smtp:
+            for raw in share:
+                smtp.sendmail("bench@kundig.bench", ["kunde@example.de"], raw)
+
+    threads = [
+        threading.Thread(target=client, args=(raws[n::connections],))
+        for n in range(connections)
+    ]
     started = time.perf_counter()
-    with smtplib.SMTP("127.0.0.1", port) as client:
-        for raw in raws:
-            client.sendmail("bench@kundig.bench", ["kunde@example.de"], raw)
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
     return len(raws) / (time.perf_counter() - started)
 
 
@@ -213,18 +232,68 @@ def _inbound_mails(count: int, addresses: list[str], replies: list[str], rng):
     return mails
 
 
+def _handover(results, ids: list[int], *, port: int, latency_ms: float, write) -> int:
+    """Time the outbox sending ``ids``, next to bare clients on the same sink.
+
+    Returns how many mails the sink should have received.
+    """
+    from kundig.messaging import services
+    from kundig.messaging.models import Message
+
+    if not ids:
+        return 0
+    where = (
+        f"a sink that takes {latency_ms:g} ms per mail"
+        if latency_ms
+        else "a local sink"
+    )
+    sample = Message.objects.filter(pk__in=ids[:BARE_SAMPLE]).select_related("mailbox")
+    raws = [services.wire_message(m).data for m in sample]
+    if latency_ms:
+        raws = raws[: max(1, int(2000 / latency_ms))]  # about two seconds
+    one = _bare_rate(port, raws)
+    many = _bare_rate(port, raws * SMTP_CONNECTIONS, connections=SMTP_CONNECTIONS)
+    write(f"Handing {len(ids):,} messages to {where} …")
+    started = time.perf_counter()
+    sent = 0
+    while done := services.outbox_send_due(batch=500, budget_seconds=600):
+        sent += done
+    took = time.perf_counter() - started
+    rate = sent / took if took and sent else 0
+    results.add(
+        f"SMTP hand-over to {where} ({SMTP_CONNECTIONS} connections), "
+        "messages per second",
+        f"{rate:,.0f}/s" if rate else "–",
+        "limited by the server",
+    )
+    results.add(
+        f"  the same sink from bare clients, mails ready-made: one connection, "
+        f"{SMTP_CONNECTIONS} connections",
+        f"{one:,.0f}/s, {many:,.0f}/s",
+        "the server's limit",
+    )
+    if sent != len(ids):
+        results.add(f"SMTP hand-over to {where}, sent", f"{sent:,}", f"{len(ids):,}")
+    return len(raws) * (1 + SMTP_CONNECTIONS) + sent
+
+
 def mail_benchmark(
-    *, recipients: int, send: int, inbound: int, seed: int = 1, write=print
+    *,
+    recipients: int,
+    send: int,
+    inbound: int,
+    latency_ms: float = 0,
+    seed: int = 1,
+    write=print,
 ) -> ShopResults:
     from django_tasks_db.models import DBTaskResult
 
     from kundig.automation.models import Run, RunStep
     from kundig.automation.services import ADVANCE_BATCH, runs_advance_many
     from kundig.core.events import dispatch_pending
-    from kundig.messaging import services
     from kundig.messaging.imap import FETCH_COUNT
     from kundig.messaging.inbound import Incoming, inbound_file_many
-    from kundig.messaging.models import Message
+    from kundig.messaging.models import Mailbox, Message
 
     rng = random.Random(seed)
     results = ShopResults()
@@ -276,39 +345,37 @@ def mail_benchmark(
             results.add(
                 "Playbook step, recipients refused", f"{len(ids) - queued:,}", "0"
             )
-        # Only a share of this run's messages go to the sink; the rest wait
+        # Only a share of this run's messages go to the sinks; the rest wait
         # as cancelled.
-        keep = list(mine.order_by("id").values_list("id", flat=True)[:send])
+        slow_count = min(LATENCY_SEND, send) if latency_ms else 0
+        keep = list(
+            mine.order_by("id").values_list("id", flat=True)[: send + slow_count]
+        )
+        keep, slow = keep[:send], keep[send:]
         # Also what an earlier, interrupted run left queued.
         Message.objects.filter(mailbox=mailbox, status="queued").exclude(
-            id__in=keep
+            id__in=keep + slow
         ).update(status="cancelled", next_attempt_at=None)
-        sample = Message.objects.filter(pk__in=keep[:1000]).select_related("mailbox")
-        raws = [
-            services.email_for(m).message().as_bytes(linesep="\r\n") for m in sample
-        ]
-        bare = _bare_rate(port, raws) if raws else 0
-        write(f"Handing {len(keep):,} messages to the local SMTP sink …")
-        started = time.perf_counter()
-        sent = 0
-        while True:
-            done = services.outbox_send_due(batch=500, budget_seconds=600)
-            sent += done
-            if not done:
-                break
-        took = time.perf_counter() - started
-        results.add(
-            f"SMTP hand-over to a local sink ({SMTP_CONNECTIONS} connections), "
-            "messages per second",
-            f"{sent / took:,.0f}/s" if took and sent else "–",
-            "limited by the server",
-        )
-        results.add(
-            "The same sink from a bare client (one connection, mails ready-made)",
-            f"{bare:,.0f}/s" if bare else "–",
-            "the server's limit",
-        )
-        received = len(raws) + sent
+        Message.objects.filter(pk__in=slow).update(next_attempt_at=FAR)
+        received = _handover(results, keep, port=port, latency_ms=0, write=write)
+        if slow:
+            slow_port = _free_port()
+            slow_sink = sink_start(slow_port, latency_ms=latency_ms)
+            try:
+                Mailbox.objects.filter(pk=mailbox.pk).update(smtp_port=slow_port)
+                Message.objects.filter(pk__in=slow).update(
+                    next_attempt_at=timezone.now()
+                )
+                slow_received = _handover(
+                    results, slow, port=slow_port, latency_ms=latency_ms, write=write
+                )
+            finally:
+                slow_got = sink_stop(slow_sink)
+                Mailbox.objects.filter(pk=mailbox.pk).update(smtp_port=port)
+            if slow_got != slow_received:
+                results.add(
+                    "SMTP sink (slow) received", f"{slow_got:,}", f"{slow_received:,}"
+                )
         if inbound:
             addresses = list(
                 mine.values_list("to_email", flat=True)[: max(inbound // 4, 1)]

@@ -1,8 +1,10 @@
 """The benchmark's SMTP server: a process of its own that accepts every mail.
 
-``python -m kundig.ops.bench.sink PORT`` listens on 127.0.0.1:PORT, answers
-every mail with 250, keeps nothing, and prints how many it accepted when it
-is stopped (SIGTERM or SIGINT). In its own process it has its own
+``python -m kundig.ops.bench.sink PORT [LATENCY_MS]`` listens on
+127.0.0.1:PORT, answers every mail with 250 (after LATENCY_MS, as a real
+server that writes the mail to disk or relays it takes its time), keeps
+nothing, and prints how many it accepted when it is stopped (SIGTERM or
+SIGINT). In its own process it has its own
 interpreter, so the time it takes is the server's, as with a real one, not
 taken from the sender's.
 
@@ -12,6 +14,7 @@ count.
 
 from __future__ import annotations
 
+import asyncio
 import signal
 import socket
 import subprocess
@@ -21,21 +24,24 @@ import time
 
 
 class _Counting:
-    def __init__(self) -> None:
+    def __init__(self, latency: float = 0) -> None:
         self.received = 0
+        self.latency = latency
 
     async def handle_DATA(self, server, session, envelope):
+        if self.latency:
+            await asyncio.sleep(self.latency)
         self.received += 1
         return "250 OK"
 
 
-def _serve(port: int) -> None:
+def _serve(port: int, latency_ms: float = 0) -> None:
     import logging
 
     from aiosmtpd.controller import Controller
 
     logging.getLogger("mail.log").setLevel(logging.WARNING)
-    handler = _Counting()
+    handler = _Counting(latency_ms / 1000)
     stop = threading.Event()
     for name in ("SIGTERM", "SIGINT"):
         signal.signal(getattr(signal, name), lambda *_args: stop.set())
@@ -48,10 +54,12 @@ def _serve(port: int) -> None:
     print(handler.received, flush=True)
 
 
-def sink_start(port: int, *, timeout: float = 15) -> subprocess.Popen:
+def sink_start(
+    port: int, *, latency_ms: float = 0, timeout: float = 15
+) -> subprocess.Popen:
     """Start the sink on ``port`` and return once it accepts connections."""
     process = subprocess.Popen(  # noqa: S603 (our own interpreter and module)
-        [sys.executable, "-m", "kundig.ops.bench.sink", str(port)],
+        [sys.executable, "-m", "kundig.ops.bench.sink", str(port), str(latency_ms)],
         stdout=subprocess.PIPE,
         text=True,
     )
@@ -86,4 +94,4 @@ def sink_stop(process: subprocess.Popen) -> int:
 
 
 if __name__ == "__main__":
-    _serve(int(sys.argv[1]))
+    _serve(int(sys.argv[1]), float(sys.argv[2]) if len(sys.argv) > 2 else 0)

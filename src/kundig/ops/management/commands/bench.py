@@ -104,6 +104,13 @@ class Command(BaseCommand):
             help="Of those, messages handed to the local SMTP sink; 10,000.",
         )
         add(
+            "--smtp-latency",
+            type=float,
+            default=20,
+            help="Then hand more of them to a sink that takes this many "
+            "milliseconds to accept each mail, as a real server does (0: skip); 20.",
+        )
+        add(
             "--inbound",
             type=_count,
             default=2000,
@@ -172,6 +179,7 @@ class Command(BaseCommand):
             mail = mail_benchmark(
                 recipients=options["mail_recipients"],
                 send=options["mail_send"],
+                latency_ms=options["smtp_latency"],
                 inbound=options["inbound"],
                 seed=options["seed"],
                 write=self.stdout.write,
