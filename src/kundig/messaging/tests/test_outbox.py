@@ -4,7 +4,7 @@ import datetime as dt
 import threading
 
 import pytest
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.urls import reverse
 from django.utils import timezone
 
@@ -210,6 +210,54 @@ def test_a_mailbox_sends_over_its_parallel_connections_each_message_once(
     with connection.cursor() as cursor:  # the worker's session is as it was
         cursor.execute("SHOW synchronous_commit")
         assert cursor.fetchone()[0] == "on"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_run_keeps_its_connections_from_batch_to_batch(
+    template, mailbox, smtp, make_contact, admin
+):
+    if connection.vendor == "sqlite":
+        pytest.skip("SQLite writes one transaction at a time: one connection")
+    mailbox.smtp_connections = 2
+    mailbox.save()
+    for n in range(4 * services.PER_LANE):
+        contact = make_contact(admin, email=f"k{n}@example.de")
+        queue(template, contact, key=f"k-{n}")
+
+    # four batches, claimed one after the other while the last goes out
+    assert services.outbox_send_due(batch=services.PER_LANE) == 4 * services.PER_LANE
+
+    assert 1 <= smtp.connections <= 2
+    assert len({m["To"] for m in smtp.messages}) == 4 * services.PER_LANE
+
+
+@pytest.mark.django_db(transaction=True)
+def test_when_what_was_sent_cannot_be_written_the_lanes_stop(
+    template, mailbox, smtp, make_contact, admin, monkeypatch
+):
+    if connection.vendor == "sqlite":
+        pytest.skip("SQLite: each lane writes its own outcomes, no recorder")
+    for n in range(100):
+        contact = make_contact(admin, email=f"k{n}@example.de")
+        queue(template, contact, key=f"k-{n}")
+
+    def disk_full(messages, token):
+        raise DatabaseError("could not extend file: No space left on device")
+
+    monkeypatch.setattr(outbox, "_mark_sent", disk_full)
+
+    with pytest.raises(DatabaseError, match="No space left"):
+        services.outbox_send_due()
+
+    handed_over = len(smtp.messages)
+    assert 0 < handed_over < 100
+    # Handed over, but not known as sent: leased, so nobody resends them
+    # before the lease ends (then they go again: SMTP cannot take them back).
+    assert Message.objects.exclude(lease="").count() == handed_over
+    # Never tried: free to go at once, the attempt not counted.
+    untried = Message.objects.filter(lease="", status="queued")
+    assert untried.count() == 100 - handed_over
+    assert set(untried.values_list("attempts", flat=True)) == {0}
 
 
 @pytest.mark.parametrize(("value", "error"), [
