@@ -18,6 +18,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kundig.core import bulk
 from kundig.core.audit import audit_changes, audit_created
 from kundig.core.choices import Permission
 from kundig.core.events import is_historical
@@ -261,7 +262,7 @@ def _runs_create(runs: list[Run]) -> list[int]:
         return []
     try:
         with transaction.atomic():
-            Run.objects.bulk_create(new.values())
+            bulk.insert_objects(list(new.values()))
     except IntegrityError:
         # Another worker started some of them in the meantime: one by one.
         created = []
@@ -438,7 +439,7 @@ def _record(
     runs: list[Run], index: int, step: dict, results: list[steps.Result], now
 ) -> list[int]:
     """Log step ``index`` of ``runs`` and move them on; return those with more to do."""
-    RunStep.objects.bulk_create(
+    bulk.insert_objects(
         [
             RunStep(
                 run=run,

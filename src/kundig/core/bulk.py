@@ -71,7 +71,7 @@ def insert(
     table = connection.ops.quote_name(model._meta.db_table)
     if connection.vendor == "postgresql":
         data = copy_text(rows, len(columns), plan.special)
-        with connection.cursor() as wrapper:
+        with connection.cursor() as wrapper, connection.wrap_database_errors:
             raw = wrapper.cursor  # the psycopg cursor behind Django's wrapper
             with raw.copy(f"COPY {table} ({quoted}) FROM STDIN") as copy:
                 for start in range(0, len(data), 1 << 20):
@@ -79,10 +79,37 @@ def insert(
         return
     marks = ", ".join("?" for _ in columns)
     connection.ensure_connection()
-    connection.connection.executemany(
-        f"INSERT INTO {table} ({quoted}) VALUES ({marks})",  # noqa: S608
-        rows,
-    )
+    # Django's errors (IntegrityError …), not the driver's, as from the ORM
+    with connection.wrap_database_errors:
+        connection.connection.executemany(
+            f"INSERT INTO {table} ({quoted}) VALUES ({marks})",  # noqa: S608
+            rows,
+        )
+
+
+def insert_objects(objs: Sequence[models.Model], *, connection=None) -> None:
+    """Insert unsaved model instances, as ``bulk_create`` would, by :func:`insert`.
+
+    Each gets its id (reserved from the table's sequence) and counts as saved.
+    Fields are taken as they are on the instances, after ``pre_save``
+    (``auto_now`` …); a unique violation raises ``IntegrityError`` and
+    writes none of them (the caller's savepoint decides what then).
+    """
+    if not objs:
+        return
+    connection = connection or default_connection
+    model = type(objs[0])
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    ids = reserve_ids(model, len(objs), connection=connection)
+    rows = []
+    for obj, pk in zip(objs, ids, strict=True):
+        rows.append((pk, *(f.pre_save(obj, True) for f in fields)))
+    insert(model, [model._meta.pk.column, *(f.column for f in fields)], rows,
+           connection=connection)  # fmt: skip
+    for obj, pk in zip(objs, ids, strict=True):
+        obj.pk = pk
+        obj._state.adding = False
+        obj._state.db = connection.alias
 
 
 def upsert(

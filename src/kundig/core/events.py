@@ -203,7 +203,7 @@ def _dispatch_batched(
     for key, (handler, events) in todo.items():
         try:
             with transaction.atomic():
-                HandledEvent.objects.bulk_create(
+                bulk.insert_objects(
                     [HandledEvent(event=event, handler=key) for event in events]
                 )
                 handler(events)

@@ -22,7 +22,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kundig.core import crypto
+from kundig.core import bulk, crypto
 from kundig.core.audit import audit_changes, audit_created
 from kundig.core.choices import Permission
 from kundig.core.events import on_commit_once
@@ -374,20 +374,16 @@ def _insert(rows: list[Message]) -> dict[str, Queued]:
     """Insert the new messages; where a key was queued meanwhile, that one stands."""
     try:
         with transaction.atomic():
-            Message.objects.bulk_create(rows, batch_size=1000)
+            bulk.insert_objects(rows)
     except IntegrityError:
         pass  # another transaction queued one of the keys first (or a key twice)
     else:
-        if all(row.pk for row in rows):  # the database returned the new ids
-            return {
-                row.idempotency_key: Queued(
-                    key=row.idempotency_key, message=row, created=True
-                )
-                for row in rows
-            }
-    for row in rows:  # a first batch may have got ids before the error
-        row.pk = None
-        row._state.adding = True
+        return {
+            row.idempotency_key: Queued(
+                key=row.idempotency_key, message=row, created=True
+            )
+            for row in rows
+        }
     Message.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
     stored = Message.objects.filter(
         idempotency_key__in=[row.idempotency_key for row in rows]

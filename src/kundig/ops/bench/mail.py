@@ -314,6 +314,7 @@ def mail_benchmark(
     from kundig.messaging.imap import FETCH_COUNT
     from kundig.messaging.inbound import Incoming, inbound_file_many
     from kundig.messaging.models import Mailbox, Message
+    from kundig.privacy.models import Consent
 
     rng = random.Random(seed)
     results = ShopResults()
@@ -328,7 +329,7 @@ def mail_benchmark(
         if len(ids) < recipients:
             write(f"Only {len(ids):,} contacts have an email address; using those.")
         playbook = _playbook(template)
-        _tidy(Message, DomainEvent, HandledEvent, Run, RunStep)
+        _tidy(Message, DomainEvent, HandledEvent, Run, RunStep, Consent)
         write(f"Emitting customer.inactive for {len(ids):,} contacts …")
         since = timezone.now()
         _emit_inactive(ids)
