@@ -206,6 +206,7 @@ class Message(models.Model):
         null=True,
         blank=True,
         related_name="+",
+        db_index=False,  # messaging_message_contact_idx leads with it
     )
     template = models.ForeignKey(
         MessageTemplate,
@@ -216,14 +217,14 @@ class Message(models.Model):
         related_name="+",
     )
     purpose = models.CharField(_("purpose"), max_length=20, choices=Purpose.choices)
-    idempotency_key = models.CharField(max_length=200, unique=True)
+    idempotency_key = models.CharField(max_length=200)  # unique: Meta
     to_email = models.EmailField(_("to"))
     to_name = models.CharField(_("recipient name"), max_length=200, blank=True)
     subject = models.CharField(_("subject"), max_length=300)
     html = models.TextField(_("HTML"), blank=True)
     text = models.TextField(_("plain text"))
     headers = models.JSONField(default=dict, blank=True)
-    message_id = models.CharField(_("Message-ID"), max_length=250, unique=True)
+    message_id = models.CharField(_("Message-ID"), max_length=250)  # unique: Meta
     in_reply_to = models.CharField(max_length=250, blank=True)
     references = models.TextField(blank=True)
     status = models.CharField(
@@ -238,7 +239,7 @@ class Message(models.Model):
         _("next attempt"), null=True, blank=True, default=timezone.now
     )
     last_error = models.CharField(_("reason"), max_length=500, blank=True)
-    # Which worker's attempt holds the lease (see services.outbox_send_due).
+    # Which worker's attempt holds the lease (see outbox.outbox_send_due).
     lease = models.CharField(max_length=32, blank=True, editable=False)
     origin = models.CharField(
         _("origin"),
@@ -268,6 +269,18 @@ class Message(models.Model):
         ordering = ["-created_at", "-id"]
         verbose_name = _("message")
         verbose_name_plural = _("messages")
+        # Every send updates a row twice (sent, then on the timeline), and
+        # each update writes every index: so no more of them than are read.
+        # Constraints rather than unique=True, which on PostgreSQL adds a
+        # second (LIKE) index beside each unique one.
+        constraints = [
+            models.UniqueConstraint(
+                fields=["idempotency_key"], name="messaging_message_once"
+            ),
+            models.UniqueConstraint(
+                fields=["message_id"], name="messaging_message_id_unique"
+            ),
+        ]
         indexes = [
             models.Index(
                 fields=["next_attempt_at", "id"],

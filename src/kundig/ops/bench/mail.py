@@ -351,8 +351,7 @@ def mail_benchmark(
         # What the worker would have run is done; the outbox part follows.
         DBTaskResult.objects.filter(status="READY", enqueued_at__gte=since).delete()
         mine = Message.objects.filter(
-            idempotency_key__startswith=f"playbook:{playbook.pk}:",
-            created_at__gte=since,
+            mailbox=mailbox, template=template, created_at__gte=since
         )
         queued = mine.count()
         results.add(
