@@ -12,7 +12,7 @@ A lane does not wait for the database between two messages. It hands each
 accepted message to the batch's *recorder*, a thread that commits the
 ``sent`` states as they come — one statement for all that arrived while the
 last one ran, only where the lease still holds — and puts them on the
-contacts' timelines fifty at a time. SMTP has no way to take a message
+contacts' timelines two hundred at a time. SMTP has no way to take a message
 twice without delivering it twice, so a worker killed between a server's
 250 and that commit sends those messages again after their lease: the
 messages of the last few milliseconds, as before (ADR 18, ADR 21). Where
@@ -61,8 +61,9 @@ MAX_RETRY = timedelta(hours=4)
 # is taken to be lost and the message goes out again.
 LEASE = timedelta(minutes=10)
 BATCH = 200
-# Sent messages go on the timeline this many at a time (one transaction).
-RECORD_EVERY = 50
+# Sent messages go on the timeline this many at a time (one transaction;
+# a transaction's fixed cost is then shared by many: 50 → 200 was +10 %).
+RECORD_EVERY = 200
 # A mailbox's parallel connections open only for this many messages each.
 PER_LANE = 25
 SMTP_TIMEOUT = 30
@@ -467,7 +468,7 @@ def _failed(
 
 
 class _InlineRecorder:
-    """Each lane commits each sent message itself, and records them fifty at a time."""
+    """Each lane commits each sent message itself; they go on the timeline in groups."""
 
     def __init__(self) -> None:
         self.broken = threading.Event()  # never set: a fault here raises
@@ -500,7 +501,7 @@ class _Recorder:
 
     Lanes :meth:`sent` each message the server accepted and go on at once;
     the thread writes what has arrived in one statement, waits for the
-    next, and records fifty at a time on the timeline. If it fails, it sets
+    next, and records two hundred at a time on the timeline. If it fails, it sets
     :attr:`broken` and the lanes stop; :meth:`close` raises its error.
     """
 
