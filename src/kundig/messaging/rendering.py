@@ -256,7 +256,7 @@ def html_to_text(html: str) -> str:
     converter.ignore_emphasis = True
     converter.ignore_tables = True
     converter.unicode_snob = True
-    text = converter.handle(html)
+    text = _spaced_cells(converter.handle(_CELL_END.sub(_mark_cell, html)))
 
     def link(match: re.Match) -> str:
         label, url = match.group(1).strip(), match.group(2)
@@ -265,6 +265,28 @@ def html_to_text(html: str) -> str:
         return f"{label} ({url})"
 
     return _tidy(_MD_LINK.sub(link, text))
+
+
+# Table cells (an order's lines) would run together in the text part, quantity,
+# name and price as one word: each cell's end is marked, and the marks become
+# two spaces between cells.
+_CELL_END = re.compile(r"</t[dh]\s*>", re.IGNORECASE)
+_CELL = "\ue000"  # a private-use character, in no real text
+
+
+def _mark_cell(match: re.Match) -> str:
+    return match.group(0) + _CELL
+
+
+def _spaced_cells(text: str) -> str:
+    if _CELL not in text:
+        return text
+    lines = []
+    for line in text.split("\n"):
+        if _CELL in line:
+            line = "  ".join(part.strip() for part in line.split(_CELL) if part.strip())
+        lines.append(line)
+    return "\n".join(lines)
 
 
 def _tidy(text: str) -> str:

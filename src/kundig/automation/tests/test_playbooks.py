@@ -1,6 +1,7 @@
 """Playbooks end to end: a shop event, a run, a message through a real SMTP server."""
 
 import datetime as dt
+import re
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -47,6 +48,9 @@ def test_an_order_brings_the_confirmation_with_salutation_and_lines(mailbox, smt
     assert mail["To"] == "Erika Mustermann <erika@example.de>"
     text = mail.get_body(("plain",)).get_content()
     assert text.startswith("Sehr geehrte Frau Mustermann,")
+    # the order lines' cells stay apart in the text part too
+    [line] = [line for line in text.splitlines() if "T-Shirt" in line]
+    assert re.fullmatch(r"\d+ ×  T-Shirt\S*( \S+)*  \d+,\d\d €", line), line
     html = mail.get_body(("html",)).get_content()
     assert "T-Shirt" in html and "59,90 €" in html
     assert 'style="' in html and "<style" not in html
