@@ -155,6 +155,39 @@ def run_stop(*, actor, run: Run) -> Run:
     return run
 
 
+def run_continue(*, actor, run: Run) -> Run:
+    """End a waiting run's wait now, as if its time had come, and take its next steps.
+
+    The awaited event counts as not arrived. For trying a playbook out, and
+    for when the answer is known already.
+    """
+    require(actor, Permission.MESSAGING)
+    with transaction.atomic():
+        locked = (
+            Run.objects.select_for_update(of=("self",))
+            .filter(pk=run.pk, status=RunStatus.WAITING)
+            .first()
+        )
+        if locked is None:
+            raise ValidationError(_("Only a waiting run can go on early."))
+        RunStep.objects.filter(run=locked, index=locked.step).update(
+            outcome=StepOutcome.DONE,
+            detail=one_line(
+                _("Continued early by %(user)s.") % {"user": actor or _("Kundig")}
+            )[:500],
+        )
+        Run.objects.filter(pk=locked.pk).update(
+            status=RunStatus.RUNNING,
+            step=locked.step + 1,
+            wake_at=None,
+            waiting_for="",
+            woken_by="",
+        )
+    runs_advance_many([run.pk])
+    run.refresh_from_db()
+    return run
+
+
 # --- Starting runs --------------------------------------------------------------------
 
 

@@ -20,4 +20,5 @@ urlpatterns = [
     path("playbooks/scans/", views.scan_settings, name="scan_settings"),
     path("playbooks/runs/<int:pk>/", views.run_detail, name="run_detail"),
     path("playbooks/runs/<int:pk>/stop/", views.run_stop, name="run_stop"),
+    path("playbooks/runs/<int:pk>/continue/", views.run_continue, name="run_continue"),
 ]

@@ -240,3 +240,16 @@ def run_stop(request, pk: int):
     services.run_stop(actor=request.user, run=run)
     messages.success(request, _("The run is stopped."))
     return redirect("automation:run_detail", pk=run.pk)
+
+
+@require_POST
+@role_required(Permission.MESSAGING)
+def run_continue(request, pk: int):
+    run = get_object_or_404(selectors.runs_visible_to(request.user), pk=pk)
+    try:
+        services.run_continue(actor=request.user, run=run)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("The run went on without waiting."))
+    return redirect("automation:run_detail", pk=run.pk)
