@@ -75,9 +75,16 @@ def header(name: str, value: str) -> str:
 
 
 def _fold(line: str) -> str:
-    """Fold a long ASCII header line at spaces (RFC 5322 folding white space)."""
-    out, current = [], ""
-    for word in line.split(" "):
+    """Fold a long ASCII header line at spaces (RFC 5322 folding white space).
+
+    Never right after the colon: the value's first word stays beside the
+    name (a line may be 998 characters long), so no reader sees it start
+    with a space.
+    """
+    name, _sep, value = line.partition(": ")
+    words = value.split(" ")
+    out, current = [], f"{name}: {words[0]}"
+    for word in words[1:]:
         if current and len(current) + 1 + len(word) > FOLD_AT:
             out.append(current)
             current = word

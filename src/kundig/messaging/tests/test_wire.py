@@ -171,6 +171,15 @@ def test_it_writes_what_django_writes(fields):
     assert_same(**fields)
 
 
+def test_a_long_header_keeps_its_first_word_beside_its_name():
+    mail = read(ours(**CASES["a long ASCII header and subject"]))
+
+    # folded after the colon, the value would read back starting with a space
+    assert str(mail["List-Unsubscribe"]).startswith("<https://crm.example.com/")
+    assert str(mail["References"]).startswith("<id0@mail.example.com> <id1@")
+    assert str(mail["Subject"]).startswith("An ASCII subject")
+
+
 def test_no_line_is_longer_than_smtp_allows():
     for fields in CASES.values():
         for line in ours(**fields).split(b"\r\n"):
