@@ -12,12 +12,14 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kundig.contacts.selectors import contacts_existing
 from kundig.core import bulk
 from kundig.core.audit import audit_changes, audit_created
 from kundig.core.choices import Permission
@@ -44,6 +46,8 @@ SUBJECT_REFS = {
 STEPS_PER_ADVANCE = 50
 # Runs advanced together: one task, one transaction per step of them.
 ADVANCE_BATCH = 500
+# A group whose transaction failed is tried again after this.
+RETRY_AFTER = timedelta(minutes=1)
 
 
 # --- Playbooks ------------------------------------------------------------------------
@@ -170,22 +174,28 @@ def run_continue(*, actor, run: Run) -> Run:
         )
         if locked is None:
             raise ValidationError(_("Only a waiting run can go on early."))
-        RunStep.objects.filter(run=locked, index=locked.step).update(
-            outcome=StepOutcome.DONE,
-            detail=one_line(
-                _("Continued early by %(user)s.") % {"user": actor or _("Kundig")}
-            )[:500],
-        )
-        Run.objects.filter(pk=locked.pk).update(
-            status=RunStatus.RUNNING,
-            step=locked.step + 1,
-            wake_at=None,
-            waiting_for="",
-            woken_by="",
-        )
+        if not locked.woken_by:  # (else its event arrived: it goes on with it)
+            _wait_end_early(locked, actor)
     runs_advance_many([run.pk])
     run.refresh_from_db()
     return run
+
+
+def _wait_end_early(run: Run, actor) -> None:
+    """Close ``run``'s wait step as continued by ``actor`` and set it going."""
+    RunStep.objects.filter(run=run, index=run.step).update(
+        outcome=StepOutcome.DONE,
+        detail=one_line(
+            _("Continued early by %(user)s.") % {"user": actor or _("Kundig")}
+        )[:500],
+    )
+    Run.objects.filter(pk=run.pk).update(
+        status=RunStatus.RUNNING,
+        step=run.step + 1,
+        wake_at=None,
+        waiting_for="",
+        woken_by="",
+    )
 
 
 # --- Starting runs --------------------------------------------------------------------
@@ -229,6 +239,10 @@ def runs_start_many(events: list[DomainEvent]) -> list[int]:
             # An imported 2024 order neither starts a playbook nor counts as
             # the reaction a waiting run hopes for.
             live.append((event, contact_id))
+    # A contact deleted (or merged away) since its event: nothing to start,
+    # and a run pointing at it would fail the whole batch at commit.
+    existing = contacts_existing(contact_id for _e, contact_id in live)
+    live = [(event, contact_id) for event, contact_id in live if contact_id in existing]
     if not live:
         return []
     woken = _wake_waiting({(contact_id, event.name) for event, contact_id in live})
@@ -329,17 +343,22 @@ def _wake_waiting(waits: set[tuple[int, str]]) -> list[int]:
     return [pk for ids in by_name.values() for pk in ids]
 
 
-def _advance_later(run_ids: list[int]) -> None:
+def _advance_later(run_ids: list[int], *, delay: timedelta | None = None) -> None:
     """Advance these runs after commit, ADVANCE_BATCH to a task."""
     for start in range(0, len(run_ids), ADVANCE_BATCH):
         chunk = run_ids[start : start + ADVANCE_BATCH]
-        transaction.on_commit(lambda chunk=chunk: _enqueue_advance(chunk))
+        transaction.on_commit(lambda chunk=chunk: _enqueue_advance(chunk, delay))
 
 
-def _enqueue_advance(run_ids: list[int]) -> None:
+def _enqueue_advance(run_ids: list[int], delay: timedelta | None = None) -> None:
     from .tasks import runs_advance_task
 
-    runs_advance_task.enqueue(run_ids)
+    task = runs_advance_task
+    if delay is not None:
+        if not task.get_backend().supports_defer:
+            return  # no later without a queue that waits; an admin looks at the log
+        task = task.using(run_after=timezone.now() + delay)
+    task.enqueue(run_ids)
 
 
 # --- Advancing runs -------------------------------------------------------------------
@@ -368,14 +387,25 @@ def runs_advance_many(run_ids: list[int]) -> int:
             return taken
         more: list[int] = []
         for start in range(0, len(pending), ADVANCE_BATCH):
-            with transaction.atomic():
-                runs = list(
-                    Run.objects.select_for_update(skip_locked=True, of=("self",))
-                    .select_related("version", "playbook")
-                    .filter(pk__in=pending[start : start + ADVANCE_BATCH])
-                    .order_by("pk")
+            chunk = pending[start : start + ADVANCE_BATCH]
+            try:
+                with transaction.atomic():
+                    runs = list(
+                        Run.objects.select_for_update(skip_locked=True, of=("self",))
+                        .select_related("version", "playbook")
+                        .filter(pk__in=chunk)
+                        .order_by("pk")
+                    )
+                    stepped, again = _step_together(runs)
+            except Exception:
+                # Nothing of the group was written (a run deleted meanwhile,
+                # the database gone for a moment): try it again later, and
+                # go on with the other groups now.
+                logger.exception(
+                    "Playbook runs %s… failed; trying again later", chunk[:5]
                 )
-                stepped, again = _step_together(runs)
+                _advance_later(chunk, delay=RETRY_AFTER)
+                continue
             taken += stepped
             more += again
         pending = more

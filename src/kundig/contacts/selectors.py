@@ -286,6 +286,11 @@ def contacts_for_messages(ids) -> dict[int, Contact]:
     }
 
 
+def contacts_existing(ids) -> set[int]:
+    """Which of the contact ``ids`` still exist (one query)."""
+    return set(Contact.objects.filter(pk__in=set(ids)).values_list("pk", flat=True))
+
+
 def customers_last_ordered_before(moment) -> QuerySet:
     """Figures of customers whose last order was before ``moment`` (an index serves)."""
     return ContactFigures.objects.filter(orders_count__gt=0, last_order_at__lt=moment)

@@ -88,18 +88,22 @@ def insert(
 
 
 def insert_objects(objs: Sequence[models.Model], *, connection=None) -> None:
-    """Insert unsaved model instances, as ``bulk_create`` would, by :func:`insert`.
+    """Insert unsaved model instances by :func:`insert`, where ``bulk_create``
+    would be slower.
 
     Each gets its id (reserved from the table's sequence) and counts as saved.
     Fields are taken as they are on the instances, after ``pre_save``
-    (``auto_now`` …); a unique violation raises ``IntegrityError`` and
-    writes none of them (the caller's savepoint decides what then).
+    (``auto_now`` …), and written as :func:`insert` writes values: text,
+    numbers, booleans, dates and times, decimals, JSON. A model with other
+    kinds of fields, database defaults or generated fields is refused. A
+    unique violation raises ``IntegrityError`` and writes none of them (the
+    caller's savepoint decides what then).
     """
     if not objs:
         return
     connection = connection or default_connection
     model = type(objs[0])
-    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    fields = _plain_fields(model)
     ids = reserve_ids(model, len(objs), connection=connection)
     rows = []
     for obj, pk in zip(objs, ids, strict=True):
@@ -110,6 +114,33 @@ def insert_objects(objs: Sequence[models.Model], *, connection=None) -> None:
         obj.pk = pk
         obj._state.adding = False
         obj._state.db = connection.alias
+
+
+_PLAIN = frozenset({
+    "AutoField", "BigAutoField", "BigIntegerField", "BooleanField", "CharField",
+    "DateField", "DateTimeField", "DecimalField", "EmailField", "ForeignKey",
+    "IntegerField", "JSONField", "OneToOneField", "PositiveIntegerField",
+    "PositiveSmallIntegerField", "SlugField", "SmallIntegerField", "TextField",
+    "URLField",
+})  # fmt: skip
+
+
+@functools.cache
+def _plain_fields(model) -> list:
+    """The fields :func:`insert_objects` writes; TypeError for any it cannot."""
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    for field in fields:
+        kind = field.get_internal_type()
+        if (
+            kind not in _PLAIN
+            or field.db_default is not models.NOT_PROVIDED
+            or getattr(field, "generated", False)
+        ):
+            raise TypeError(
+                f"insert_objects cannot write {model._meta.label}.{field.name} "
+                f"({kind}); use bulk_create."
+            )
+    return fields
 
 
 def upsert(

@@ -2,23 +2,24 @@
 
 A worker *claims* a batch by stamping its own lease token on rows that are
 still queued and due (one conditional UPDATE, so two workers never take the
-same row), checks consent and blocked addresses once more, and sends each
-mailbox's share over that mailbox's parallel SMTP connections (*lanes*),
-reused for the whole batch. SMTP 4xx answers and connection errors retry
-with exponential backoff and jitter; 5xx answers fail the message with the
-server's reason.
+same row), checks consent and blocked addresses once more, and feeds each
+mailbox's share to that mailbox's *lanes*: threads with an SMTP connection
+each (up to the mailbox's ``smtp_connections``), kept open for the whole
+run, while the next batch is claimed. SMTP 4xx answers and connection
+errors retry with exponential backoff and jitter; 5xx answers fail the
+message with the server's reason.
 
 A lane does not wait for the database between two messages. It hands each
-accepted message to the batch's *recorder*, a thread that commits the
+accepted message to the run's *recorder*, a thread that commits the
 ``sent`` states as they come — one statement for all that arrived while the
-last one ran, only where the lease still holds — and puts them on the
-contacts' timelines two hundred at a time. SMTP has no way to take a message
-twice without delivering it twice, so a worker killed between a server's
-250 and that commit sends those messages again after their lease: the
-messages of the last few milliseconds, as before (ADR 18, ADR 21). Where
-the recorder cannot run beside the lanes (SQLite, which writes one
-transaction at a time, or inside an open transaction that other threads
-cannot see) each lane commits each outcome itself.
+last one ran, only where the lease still holds — and, when no mark is
+waiting, puts them on the contacts' timelines. SMTP has no way to take a
+message twice without delivering it twice, so a worker killed between a
+server's 250 and that commit sends those messages again after their lease:
+the messages of the last few milliseconds (ADR 18, ADR 21). Where the
+recorder cannot run beside the lanes (SQLite, which writes one transaction
+at a time, or inside an open transaction that other threads cannot see) one
+lane in the calling thread commits each outcome itself.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ import smtplib
 import threading
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.apps import apps
@@ -62,8 +63,10 @@ MAX_RETRY = timedelta(hours=4)
 LEASE = timedelta(minutes=10)
 BATCH = 200
 # Sent messages go on the timeline this many at a time (one transaction;
-# a transaction's fixed cost is then shared by many: 50 → 200 was +10 %).
+# a transaction's fixed cost is then shared by many: 50 → 200 was +10 %),
+# and fewer while lanes still send: a mark that arrives waits for it.
 RECORD_EVERY = 200
+RECORD_WHILE_SENDING = 50
 # A mailbox's parallel connections open only for this many messages each.
 PER_LANE = 25
 SMTP_TIMEOUT = 30
@@ -140,7 +143,7 @@ def outbox_send_due(*, batch: int = BATCH, budget_seconds: float = 50) -> int:
             if not work.messages:
                 break
             for message in work.messages:
-                lane.send(message, work.token)
+                lane.send(message, work.token, work.at)
     finally:
         lane.close()
         sent = recorder.close()
@@ -157,12 +160,20 @@ def _send_threaded(batch: int, deadline: float) -> int:
                 if not work.messages:
                     break
                 lanes.feed(work)
-                # Claim the next batch when this one is half out.
-                while lanes.backlog() > batch // 2 and lanes.running():
+                # Claim the next batch when this one is half out (or the lanes
+                # stopped, or the time is up).
+                while (
+                    lanes.backlog() > batch // 2
+                    and lanes.busy()
+                    and not recorder.broken.is_set()
+                    and time.monotonic() < deadline
+                ):
                     time.sleep(0.005)
     finally:
         lanes.close()
         sent = recorder.close()
+    if lanes.error is not None:
+        raise lanes.error
     return sent
 
 
@@ -173,6 +184,7 @@ def _send_threaded(batch: int, deadline: float) -> int:
 class _Claim:
     token: str
     messages: list[Message]
+    at: float = field(default_factory=time.monotonic)
 
 
 def _claim(limit: int) -> tuple[str, list[Message]]:
@@ -234,6 +246,18 @@ def _claim_wanted(limit: int) -> _Claim:
     consented = _consented(claimed)
     wanted = []
     for message in claimed:
+        if message.attempts > MAX_ATTEMPTS:
+            # Its last attempts were claimed and never finished (a worker
+            # died on it, each time): not again.
+            _finish(
+                message,
+                token,
+                status=MessageStatus.FAILED,
+                last_error=_("Gave up after %(n)d attempts that did not finish.")
+                % {"n": MAX_ATTEMPTS},
+                next_attempt_at=None,
+            )
+            continue
         reason = _still_wanted(message, blocked, consented)
         if reason:
             _finish(message, token, status=MessageStatus.CANCELLED, last_error=reason,
@@ -288,7 +312,12 @@ class _Lane:
         self.recorder = recorder
         self._smtp: dict[int, object] = {}
 
-    def send(self, message: Message, token: str) -> None:
+    def send(self, message: Message, token: str, claimed_at: float) -> None:
+        if time.monotonic() - claimed_at > LEASE.total_seconds() / 2:
+            # Its lease runs out soon and another worker may take it then:
+            # not sent from here, given back to the queue instead.
+            _release(_Claim(token, [message]))
+            return
         try:
             envelope = wire_message(message)
         except ValueError as exc:  # a line break, an address it cannot write
@@ -331,6 +360,7 @@ class _Lanes:
 
     def __init__(self, recorder) -> None:
         self.recorder = recorder
+        self.error: BaseException | None = None  # the first lane's that failed
         self._queues: dict[int, queue.SimpleQueue] = {}
         self._threads: dict[int, list[threading.Thread]] = {}
         self._language = translation.get_language()
@@ -338,7 +368,7 @@ class _Lanes:
     def feed(self, work: _Claim) -> None:
         for message in work.messages:
             self._queues.setdefault(message.mailbox_id, queue.SimpleQueue()).put(
-                (message, work.token)
+                (message, work.token, work.at)
             )
         mailboxes = {message.mailbox_id: message.mailbox for message in work.messages}
         for pk, mailbox in mailboxes.items():
@@ -359,8 +389,12 @@ class _Lanes:
     def backlog(self) -> int:
         return sum(q.qsize() for q in self._queues.values())
 
-    def running(self) -> bool:
-        return any(t.is_alive() for ts in self._threads.values() for t in ts)
+    def busy(self) -> bool:
+        """Whether a lane is still there for messages that wait."""
+        return any(
+            self._queues[pk].qsize() and any(t.is_alive() for t in threads)
+            for pk, threads in self._threads.items()
+        )
 
     def close(self) -> None:
         """Let the lanes send what they hold, then stop them."""
@@ -390,8 +424,9 @@ class _Lanes:
                     if item is None:
                         return
                     lane.send(*item)
-        except Exception:
+        except Exception as exc:
             logger.exception("An outbox lane stopped")
+            self.error = self.error or exc
             self.recorder.broken.set()
         finally:
             lane.close()
@@ -497,12 +532,15 @@ class _InlineRecorder:
 
 
 class _Recorder:
-    """A thread that commits the lanes' sent messages as they come.
+    """A thread that writes down what the lanes sent, as it comes.
 
-    Lanes :meth:`sent` each message the server accepted and go on at once;
-    the thread writes what has arrived in one statement, waits for the
-    next, and records two hundred at a time on the timeline. If it fails, it sets
-    :attr:`broken` and the lanes stop; :meth:`close` raises its error.
+    Lanes call :meth:`sent` for each message the server accepted and go on
+    at once. The thread commits the ``sent`` states of all that arrived
+    while its last statement ran, in one statement, before anything else:
+    the resend window after a crash is that short. Putting the sent
+    messages on the timeline waits until no mark is waiting, and then goes
+    a small group at a time. If it fails, it sets :attr:`broken` and the
+    lanes stop; :meth:`close` raises its error.
     """
 
     MAX_GROUP = 500
@@ -530,15 +568,18 @@ class _Recorder:
         return self.count
 
     def _run(self, language: str | None) -> None:
-        done: list[Message] = []
+        unrecorded: list[Message] = []
         try:
             with translation.override(language), _commit_without_waiting():
                 while True:
-                    group = [self._queue.get()]
-                    with contextlib.suppress(queue.Empty):
-                        while len(group) < self.MAX_GROUP:
-                            group.append(self._queue.get_nowait())
-                    last = group[-1] is None
+                    try:
+                        # Nothing to record: wait for the lanes; else look.
+                        first = self._queue.get(block=not unrecorded)
+                    except queue.Empty:
+                        _record_sent(unrecorded[:RECORD_WHILE_SENDING])
+                        del unrecorded[:RECORD_WHILE_SENDING]
+                        continue
+                    group = _drain(self._queue, first, self.MAX_GROUP)
                     by_token: dict[str, list[Message]] = {}
                     for item in group:
                         if item is not None:
@@ -546,18 +587,27 @@ class _Recorder:
                     for token, messages in by_token.items():
                         mine = _mark_sent(messages, token)
                         self.count += len(mine)
-                        done += mine
-                    if len(done) >= RECORD_EVERY or (last and done):
-                        _record_sent(done)
-                        done = []
-                    if last:
+                        unrecorded += mine
+                    if group[-1] is None:
+                        for start in range(0, len(unrecorded), RECORD_EVERY):
+                            _record_sent(unrecorded[start : start + RECORD_EVERY])
                         return
         except BaseException as exc:
-            logger.exception("The outbox could not record what it sent")
+            logger.exception("The outbox could not write down what it sent")
             self._error = exc
             self.broken.set()
         finally:
             connection.close()  # this thread's own
+
+
+def _drain(waiting: queue.SimpleQueue, first, limit: int) -> list:
+    """``first`` and what else is waiting, up to ``limit``; ``None`` (the end)
+    comes last, nothing is put after it."""
+    group = [first]
+    with contextlib.suppress(queue.Empty):
+        while len(group) < limit and group[-1] is not None:
+            group.append(waiting.get_nowait())
+    return group
 
 
 _MARK_SENT = (

@@ -74,3 +74,16 @@ def test_the_run_page_continues_a_run_for_messaging_users(
     assert url not in response.content.decode()
     client_for(marketing_user).post(url)
     assert Task.objects.count() == 1
+
+
+def test_a_run_whose_event_arrived_goes_on_with_it(waiting, admin):
+    # the customer ordered; the run is woken but its advance not yet taken
+    events.emit("order.placed", None, contact_id=waiting.contact_id)
+    events.dispatch_pending()
+
+    run = services.run_continue(actor=admin, run=waiting)
+
+    assert run.status == "done"
+    assert not Task.objects.exists()  # no call: the customer reacted
+    wait = run.log.get(index=1)
+    assert wait.detail == "The event order.placed arrived."

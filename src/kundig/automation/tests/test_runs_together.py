@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 
 import pytest
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from kundig.automation import services
@@ -281,3 +281,64 @@ def test_saving_the_playbook_does_not_hold_up_its_runs(admin, template, quiet):
 
     assert taken == 3
     assert Message.objects.count() == 3
+
+
+def test_a_group_that_fails_is_tried_again_later_and_the_others_go_on(
+    admin, template, quiet, monkeypatch, django_capture_on_commit_callbacks
+):
+    from django_tasks_db.models import DBTaskResult
+
+    playbook(admin, steps=[send()])
+    quiet(6)
+    events.dispatch_pending()
+    first, second = (
+        list(Run.objects.order_by("pk").values_list("pk", flat=True))[:3],
+        list(Run.objects.order_by("pk").values_list("pk", flat=True))[3:],
+    )
+    real = services._step_together
+    calls = []
+
+    def once_broken(runs):
+        calls.append([run.pk for run in runs])
+        if len(calls) == 1:
+            raise DatabaseError("the server closed the connection")
+        return real(runs)
+
+    monkeypatch.setattr(services, "_step_together", once_broken)
+    monkeypatch.setattr(services, "ADVANCE_BATCH", 3)
+    before = DBTaskResult.objects.filter(
+        task_path__endswith="runs_advance_task"
+    ).count()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.runs_advance_many(first + second)
+
+    # the first group wrote nothing and waits for its retry; the second is done
+    assert set(Run.objects.filter(pk__in=first).values_list("status", flat=True)) == {
+        "running"
+    }
+    assert set(Run.objects.filter(pk__in=second).values_list("status", flat=True)) == {
+        "done"
+    }
+    assert Message.objects.count() == 3
+    [retry] = DBTaskResult.objects.filter(task_path__endswith="runs_advance_task")[
+        before:
+    ]
+    assert retry.args_kwargs["args"] == [first]
+    assert retry.run_after is not None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_event_for_a_contact_deleted_since_starts_nothing(admin, template, quiet):
+    playbook(admin, steps=[send()])
+    contacts, _events = quiet(3)
+    contacts[1].delete()
+
+    events.dispatch_pending()
+
+    assert not DomainEvent.objects.filter(dispatched_at__isnull=True).exists()
+
+    assert set(Run.objects.values_list("contact_id", flat=True)) == {
+        contacts[0].pk,
+        contacts[2].pk,
+    }

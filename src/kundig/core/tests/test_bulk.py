@@ -40,3 +40,10 @@ def test_a_unique_violation_is_djangos_integrity_error_and_writes_nothing(admin)
 
     assert not HandledEvent.objects.exists()
     assert all(handled.pk is None for handled in twice)
+
+
+def test_a_model_with_a_field_it_cannot_write_is_refused():
+    from kundig.privacy.models import ConsentRecord
+
+    with pytest.raises(TypeError, match=r"ConsentRecord\.ip \(GenericIPAddressField\)"):
+        bulk.insert_objects([ConsentRecord()])

@@ -2,6 +2,7 @@
 
 import datetime as dt
 import threading
+import time
 
 import pytest
 from django.db import DatabaseError, connection
@@ -258,6 +259,86 @@ def test_when_what_was_sent_cannot_be_written_the_lanes_stop(
     untried = Message.objects.filter(lease="", status="queued")
     assert untried.count() == 100 - handed_over
     assert set(untried.values_list("attempts", flat=True)) == {0}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_lane_that_breaks_stops_the_run_with_its_error(
+    template, mailbox, smtp, make_contact, admin, monkeypatch
+):
+    if connection.vendor == "sqlite":
+        pytest.skip("SQLite: one lane in the calling thread, its error just rises")
+    for n in range(30):
+        contact = make_contact(admin, email=f"k{n}@example.de")
+        queue(template, contact, key=f"k-{n}")
+
+    def broken(message):
+        raise RuntimeError("a bug in the lane")
+
+    monkeypatch.setattr(outbox, "wire_message", broken)
+
+    with pytest.raises(RuntimeError, match="a bug in the lane"):
+        services.outbox_send_due()
+
+    assert not smtp.messages
+    # the message the lane broke on stays leased (and is tried once more after
+    # the lease); what no lane took is free again at once
+    untried = Message.objects.filter(lease="", status="queued").count()
+    assert 1 <= Message.objects.exclude(lease="").count() <= 2  # one per lane
+    assert untried == 30 - Message.objects.exclude(lease="").count()
+
+
+def test_lanes_that_stopped_do_not_keep_the_run_waiting():
+    # Mailbox 1's lanes died with messages left; mailbox 2's lane is idle.
+    lanes = outbox._Lanes(recorder=None)
+    idle = threading.Event()
+    alive = threading.Thread(target=idle.wait, args=(10,))
+    alive.start()
+    try:
+        lanes._queues = {1: outbox.queue.SimpleQueue(), 2: outbox.queue.SimpleQueue()}
+        lanes._queues[1].put(("message", "token"))
+        lanes._threads = {1: [threading.Thread(target=lambda: None)], 2: [alive]}
+
+        assert not lanes.busy()
+        lanes._queues[2].put(("message", "token"))
+        assert lanes.busy()
+    finally:
+        idle.set()
+        alive.join()
+
+
+def test_a_message_whose_attempts_never_finished_is_given_up(template, anna, smtp):
+    queued = queue(template, anna)
+    # claimed eight times, and each time the worker died on it
+    Message.objects.filter(pk=queued.message.pk).update(
+        attempts=services.MAX_ATTEMPTS, next_attempt_at=timezone.now()
+    )
+
+    assert services.outbox_send_due() == 0
+
+    message = Message.objects.get()
+    assert message.status == "failed"
+    assert message.last_error == (
+        f"Gave up after {services.MAX_ATTEMPTS} attempts that did not finish."
+    )
+    assert not smtp.messages
+
+
+def test_a_message_held_too_long_goes_back_instead_of_out(template, anna, smtp):
+    # a lane's queue so slow that the claim's lease is half gone: another
+    # worker may take the message when it ends, so this one must not send it
+    queue(template, anna)
+    work = outbox._claim_wanted(10)
+    lane = outbox._Lane(outbox._InlineRecorder())
+
+    lane.send(
+        work.messages[0], work.token, time.monotonic() - outbox.LEASE.total_seconds()
+    )
+    lane.close()
+
+    assert not smtp.messages
+    message = Message.objects.get()
+    assert (message.status, message.lease, message.attempts) == ("queued", "", 0)
+    assert services.outbox_send_due() == 1
 
 
 @pytest.mark.parametrize(("value", "error"), [
