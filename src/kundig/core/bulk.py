@@ -119,9 +119,9 @@ def insert_objects(objs: Sequence[models.Model], *, connection=None) -> None:
 _PLAIN = frozenset({
     "AutoField", "BigAutoField", "BigIntegerField", "BooleanField", "CharField",
     "DateField", "DateTimeField", "DecimalField", "EmailField", "ForeignKey",
-    "IntegerField", "JSONField", "OneToOneField", "PositiveIntegerField",
-    "PositiveSmallIntegerField", "SlugField", "SmallIntegerField", "TextField",
-    "URLField",
+    "FloatField", "IntegerField", "JSONField", "OneToOneField",
+    "PositiveBigIntegerField", "PositiveIntegerField", "PositiveSmallIntegerField",
+    "SlugField", "SmallIntegerField", "TextField", "URLField",
 })  # fmt: skip
 
 
