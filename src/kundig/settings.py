@@ -167,6 +167,7 @@ INSTALLED_APPS = [
     "kundig.integrations.outgoing",
     "kundig.messaging",
     "kundig.privacy",
+    "kundig.service",
     "kundig.automation",
     "kundig.api",
     "kundig.ops",

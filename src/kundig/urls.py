@@ -17,6 +17,7 @@ urlpatterns = [
     path("", include("kundig.integrations.outgoing.urls")),
     path("", include("kundig.messaging.urls")),
     path("", include("kundig.privacy.urls")),
+    path("", include("kundig.service.urls")),
     path("", include("kundig.automation.urls")),
     path("", include("kundig.ops.urls")),
     path("accounts/", include("allauth.urls")),

@@ -38,6 +38,7 @@ class Permission(models.TextChoices):
     IMPORT = "import", _("Import files")
     MANAGE = "manage", _("Manage users, teams and fields")
     MESSAGING = "messaging", _("Write message templates and playbooks")
+    SERVICE_DESK = "service_desk", _("Work on tickets")
 
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
@@ -49,10 +50,20 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             Permission.BULK_EDIT,
             Permission.EXPORT,
             Permission.IMPORT,
+            Permission.SERVICE_DESK,
         }
     ),
-    Role.SALES: frozenset({Permission.WRITE, Permission.BULK_EDIT, Permission.EXPORT}),
-    Role.SERVICE: frozenset({Permission.WRITE, Permission.EXPORT}),
+    Role.SALES: frozenset(
+        {
+            Permission.WRITE,
+            Permission.BULK_EDIT,
+            Permission.EXPORT,
+            Permission.SERVICE_DESK,
+        }
+    ),
+    Role.SERVICE: frozenset(
+        {Permission.WRITE, Permission.EXPORT, Permission.SERVICE_DESK}
+    ),
     Role.MARKETING: frozenset(
         {
             Permission.WRITE,

@@ -53,13 +53,15 @@ def reply_text(inbound: InboundMessage) -> str:
 @transaction.atomic
 def message_write(
     *, actor, contact, subject: str, text: str, key: str,
-    reply_to: InboundMessage | None = None,
+    reply_to: InboundMessage | None = None, mailbox=None, origin: str = "",
 ) -> services.Queued:  # fmt: skip
     """Queue a mail ``actor`` wrote to ``contact``, optionally answering ``reply_to``.
 
-    ``key`` is the form's one-time key: the same key queues one mail. Raises
-    ValidationError with the fields' problems, PermissionDenied if ``actor``
-    may not write or not see the contact.
+    ``key`` is the form's one-time key: the same key queues one mail. It goes
+    out from the mailbox ``reply_to`` came to, else ``mailbox``, else the
+    default one. ``origin`` says what it answers (a ticket, …) in the outbox.
+    Raises ValidationError with the fields' problems, PermissionDenied if
+    ``actor`` may not write or not see the contact.
     """
     require(actor, Permission.WRITE)
     if not can_see(actor, contact):
@@ -82,11 +84,10 @@ def message_write(
         errors["text"] = [_("Write a message.")]
     elif len(text) > TEXT_LENGTH:
         errors["text"] = [_("At most %(n)d characters.") % {"n": TEXT_LENGTH}]
-    mailbox = (
-        reply_to.mailbox
-        if reply_to is not None and reply_to.mailbox.is_active
-        else services.mailbox_default()
-    )
+    if reply_to is not None and reply_to.mailbox.is_active:
+        mailbox = reply_to.mailbox
+    elif mailbox is None or not mailbox.is_active:
+        mailbox = services.mailbox_default()
     if mailbox is None:
         errors.setdefault("__all__", []).append(
             _("No active mailbox to send from; an administrator sets one up.")
@@ -101,7 +102,7 @@ def message_write(
         with transaction.atomic():
             message = _create(
                 actor, contact, mailbox, key, to_email, to_name, subject, text,
-                reply_to,
+                reply_to, origin,
             )  # fmt: skip
     except IntegrityError:  # the same form sent twice at once: the first stands
         existing = Message.objects.get(idempotency_key=f"write:{key}")
@@ -110,7 +111,9 @@ def message_write(
     return services.Queued(key=message.idempotency_key, message=message, created=True)
 
 
-def _create(actor, contact, mailbox, key, to_email, to_name, subject, text, reply_to):
+def _create(
+    actor, contact, mailbox, key, to_email, to_name, subject, text, reply_to, origin
+):
     return Message.objects.create(
         mailbox=mailbox,
         contact=contact,
@@ -125,7 +128,7 @@ def _create(actor, contact, mailbox, key, to_email, to_name, subject, text, repl
         references=(reply_to.references or reply_to.in_reply_to)
         if reply_to is not None
         else "",
-        origin="reply" if reply_to is not None else "written",
+        origin=(origin or ("reply" if reply_to is not None else "written"))[:200],
         created_by=actor,
     )
 

@@ -77,7 +77,7 @@ def test_the_same_form_sent_twice_at_once_queues_one_mail(
         def atomic(*args, **kwargs):
             replies._create(
                 sales_nord, anna, mailbox, key, "anna@example.de", "Anna Weber",
-                "Ihre Frage", "Gern.", None,
+                "Ihre Frage", "Gern.", None, "",
             )  # fmt: skip
             return real_atomic(*args, **kwargs)
 

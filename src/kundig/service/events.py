@@ -1,0 +1,20 @@
+"""Customers' mail and shop events open tickets (or continue them), after commit."""
+
+from __future__ import annotations
+
+from kundig.core.events import handles
+from kundig.core.models import DomainEvent
+
+from . import services
+
+
+@handles("message.received", batch=True)
+def tickets_from_mail(events: list[DomainEvent]) -> None:
+    """Each customer mail continues its ticket or opens one."""
+    services.tickets_from_mail_events(events)
+
+
+@handles("shipment.late", "product.unavailable", batch=True)
+def tickets_from_shop(events: list[DomainEvent]) -> None:
+    """A late parcel or an undeliverable item opens a ticket (if switched on)."""
+    services.tickets_from_shop_events(events)

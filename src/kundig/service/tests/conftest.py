@@ -1,0 +1,1 @@
+from kundig.messaging.tests.conftest import mailbox, smtp  # noqa: F401

@@ -1,0 +1,20 @@
+from django.urls import path
+
+from . import views
+
+app_name = "service"
+
+urlpatterns = [
+    path("tickets/", views.ticket_list, name="ticket_list"),
+    path("tickets/new/", views.ticket_create, name="ticket_create"),
+    path("tickets/<int:pk>/", views.ticket_detail, name="ticket_detail"),
+    path("tickets/<int:pk>/reply/", views.ticket_reply, name="ticket_reply"),
+    path("tickets/<int:pk>/note/", views.ticket_note, name="ticket_note"),
+    path("tickets/<int:pk>/change/", views.ticket_change, name="ticket_change"),
+    path("tickets/queues/", views.queue_list, name="queue_list"),
+    path("tickets/queues/new/", views.queue_edit, name="queue_create"),
+    path("tickets/queues/<int:pk>/", views.queue_edit, name="queue_edit"),
+    path(
+        "contacts/<int:pk>/tickets/", views.contact_tickets, name="contact_tickets"
+    ),
+]
