@@ -14,7 +14,5 @@ urlpatterns = [
     path("tickets/queues/", views.queue_list, name="queue_list"),
     path("tickets/queues/new/", views.queue_edit, name="queue_create"),
     path("tickets/queues/<int:pk>/", views.queue_edit, name="queue_edit"),
-    path(
-        "contacts/<int:pk>/tickets/", views.contact_tickets, name="contact_tickets"
-    ),
+    path("contacts/<int:pk>/tickets/", views.contact_tickets, name="contact_tickets"),
 ]
