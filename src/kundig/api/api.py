@@ -15,6 +15,7 @@ from kundig.activity.api import tasks_router, timeline_router
 from kundig.commerce.api import orders_router, products_router
 from kundig.contacts.api import companies_router, contacts_router
 from kundig.privacy.api import consent_router
+from kundig.service.api import tickets_router
 
 from .auth import TokenAuth
 from .errors import (
@@ -130,3 +131,4 @@ api.add_router("/tasks", tasks_router)
 api.add_router("/orders", orders_router)
 api.add_router("/products", products_router)
 api.add_router("/", consent_router)
+api.add_router("/tickets", tickets_router)

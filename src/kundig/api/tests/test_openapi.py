@@ -33,6 +33,10 @@ OPERATIONS = {
     "/api/v1/products/{sku}": {"get", "put"},
     "/api/v1/newsletter/signups": {"post"},
     "/api/v1/contacts/{contact_id}/consents": {"get"},
+    "/api/v1/tickets": {"get", "post"},
+    "/api/v1/tickets/{ticket_id}": {"get", "patch"},
+    "/api/v1/tickets/{ticket_id}/replies": {"post"},
+    "/api/v1/tickets/{ticket_id}/notes": {"post"},
 }
 
 
