@@ -1,10 +1,11 @@
 """The demo's mail: a mailbox that sends to the mail catcher, playbooks switched on.
 
 ``demo_mail_setup()`` runs at every ``kundig demo`` start, after the demo
-data. The first time it creates the demo mailbox (the default mailbox) and
+data. The first time it creates the demo mailbox (the default mailbox),
 switches the ready-made playbooks on, so an order that comes in gets its
-confirmation mail. Later starts only point the mailbox at the catcher's
-port again, which may have changed; a playbook someone paused stays paused.
+confirmation mail, and files a few customers' mails for the service desk.
+Later starts only point the mailbox at the catcher's port again, which may
+have changed; a playbook someone paused stays paused.
 Both go through the services, with the system as actor.
 """
 
@@ -23,6 +24,7 @@ from kundig.contacts import selectors as contact_selectors
 from kundig.messaging import services as messaging
 from kundig.messaging.choices import Security
 from kundig.messaging.models import Mailbox
+from kundig.ops.demo_service import demo_tickets_setup
 from kundig.privacy import services as privacy
 
 DEMO_MAILBOX_EMAIL = "service@kundig.demo"
@@ -34,6 +36,7 @@ class DemoMail:
     mailbox: Mailbox
     created: bool
     activated: list[str]
+    tickets: int = 0
 
 
 @transaction.atomic
@@ -56,7 +59,8 @@ def demo_mail_setup(*, host: str, port: int) -> DemoMail:
         )
         activated = _playbooks_on()
         _newsletter_consents()
-        return DemoMail(mailbox, created=True, activated=activated)
+        tickets = demo_tickets_setup(mailbox)
+        return DemoMail(mailbox, created=True, activated=activated, tickets=tickets)
     if any(getattr(mailbox, name) != value for name, value in server.items()):
         mailbox = messaging.mailbox_save(actor=None, mailbox=mailbox, **server)
     return DemoMail(mailbox, created=False, activated=[])

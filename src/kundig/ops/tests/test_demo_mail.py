@@ -157,3 +157,41 @@ def test_some_demo_customers_have_newsletter_consent_the_quietest_first():
         "granted",
     )
     assert consent.record.note == "Demo data: signed sign-up form"
+
+
+def test_the_first_start_gives_the_service_desk_some_customer_requests(
+    make_contact, admin
+):
+    from kundig.core.models import User
+    from kundig.service.models import Ticket
+
+    User.objects.create_user(
+        email="selma.oezdemir@kundig.demo", password="x", role="service",
+        first_name="Selma", last_name="Özdemir",
+    )  # fmt: skip
+    for n in range(4):  # four customers who ordered
+        buyer = commerce.BuyerData(
+            customer_ref=f"c-{n}", email=f"kunde{n}@example.de", first_name="Kim",
+            last_name=f"Kunde{n}", street="Hauptstr. 1", postcode="10115",
+            city="Berlin",
+        )  # fmt: skip
+        commerce.order_record(
+            actor=None,
+            source="shop-1",
+            data=order(
+                str(8000 + n),
+                buyer=buyer,
+                placed_at=timezone.now() - dt.timedelta(days=n + 1),
+            ),
+        )
+
+    result = demo_mail_setup(host="127.0.0.1", port=2525)
+    events.dispatch_pending()
+    demo_mail_setup(host="127.0.0.1", port=2525)  # a later start
+    events.dispatch_pending()
+
+    assert result.tickets == 4
+    assert Ticket.objects.filter(channel="email").count() == 3
+    call = Ticket.objects.get(channel="phone")
+    assert call.assignee.email == "selma.oezdemir@kundig.demo"
+    assert InboundMessage.objects.count() == 3

@@ -162,7 +162,8 @@ class Command(BaseCommand):
         if mail.created:
             self.stdout.write(
                 f"Mailbox {mail.mailbox} sends to the mail catcher; "
-                f"{len(mail.activated)} ready-made playbooks switched on."
+                f"{len(mail.activated)} ready-made playbooks switched on; "
+                f"{mail.tickets} customer requests for the service desk."
             )
 
 

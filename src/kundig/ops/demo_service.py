@@ -1,0 +1,87 @@
+"""The demo's service desk: a few customers wrote, and one called.
+
+``demo_tickets_setup(mailbox)`` runs once, when the demo mailbox is created.
+Three customers with orders write to the demo mailbox — filed the way the
+IMAP reader files mail, so the worker turns each into a ticket as it would
+in a shop — and Selma from the service team logs a call. Later starts
+change nothing.
+"""
+
+from __future__ import annotations
+
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+
+from django.apps import apps
+from django.db import transaction
+from django.utils import timezone
+
+from kundig.contacts import selectors as contact_selectors
+from kundig.core.models import User
+from kundig.messaging.inbound import inbound_file
+from kundig.service import services as service
+
+SELMA = "selma.oezdemir@kundig.demo"
+
+# (subject, text) of the customers' mails, the first to the quietest buyer.
+MAILS = [
+    (
+        "Wo bleibt meine Bestellung?",
+        "Guten Tag,\n\nich habe vor über einer Woche bestellt und noch immer "
+        "nichts bekommen. Die Sendungsverfolgung zeigt seit Tagen denselben "
+        "Stand. Ich brauche die Sachen bis zum Wochenende – was ist da los?\n\n"
+        "Freundliche Grüße",
+    ),
+    (
+        "Schuhgröße umtauschen?",
+        "Hallo,\n\nder Wanderschuh ist leider eine Nummer zu klein. Kann ich "
+        "ihn gegen Größe 40 tauschen, und wie schicke ich ihn zurück?\n\nDanke!",
+    ),
+    (
+        "Großes Lob an Ihr Team",
+        "Hallo zusammen,\n\ndie Lieferung kam einen Tag früher als angekündigt "
+        "und war perfekt verpackt. Weiter so!\n\nViele Grüße",
+    ),
+]
+
+
+@transaction.atomic
+def demo_tickets_setup(mailbox) -> int:
+    """File the demo customers' mails and Selma's call; return how many."""
+    customers = contact_selectors.customers_last_ordered_before(timezone.now())
+    ids = list(
+        customers.order_by("-last_order_at", "contact_id").values_list(
+            "contact_id", flat=True
+        )[: len(MAILS) + 1]
+    )
+    contacts = apps.get_model("contacts", "Contact").objects.in_bulk(ids)
+    people = [contacts[pk] for pk in ids if pk in contacts]
+    filed = 0
+    for person, (subject, text) in zip(people, MAILS, strict=False):
+        address = person.emails.filter(is_primary=True).first()
+        if address is None:
+            continue
+        mail = EmailMessage()
+        mail["From"] = f"{person.full_name} <{address.email}>"
+        mail["To"] = str(mailbox)
+        mail["Subject"] = subject
+        mail["Date"] = format_datetime(timezone.now())
+        mail["Message-ID"] = make_msgid(domain="kunde.demo")
+        mail.set_content(f"{text}\n{person.full_name}\n")
+        inbound_file(mailbox=mailbox, raw=mail.as_bytes())
+        filed += 1
+    selma = User.objects.filter(email=SELMA, is_active=True).first()
+    if selma is not None and len(people) > len(MAILS):
+        caller = people[len(MAILS)]
+        service.ticket_open(
+            actor=selma,
+            contact=caller,
+            subject="Rückruf: Rechnung doppelt erhalten",
+            channel="phone",
+            category="complaint",
+            body="Kunde hat die Rechnung zweimal per Post bekommen und fragt, ob "
+            "er doppelt zahlen soll. Buchhaltung prüft, Rückruf zugesagt.",
+            source="demo:call",
+        )
+        filed += 1
+    return filed
