@@ -9,4 +9,5 @@ class ServiceConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import events  # noqa: F401  (handlers register themselves)
+        # Event handlers register themselves; so does the 360° page's card.
+        from . import events, panels  # noqa: F401

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 from django.shortcuts import get_object_or_404
 
+from kundig.activity.choices import PRIORITY_ORDER
 from kundig.contacts import selectors as contact_selectors
 
 from .choices import OPEN_STATUSES
@@ -21,11 +22,86 @@ def tickets_visible_to(user) -> QuerySet[Ticket]:
     )
 
 
+def _search(qs, query: str):
+    """Every word in the subject or the customer's name (``#12``: ticket 12)."""
+    for word in query.split():
+        match = (
+            Q(subject__icontains=word)
+            | Q(contact__first_name__icontains=word)
+            | Q(contact__last_name__icontains=word)
+        )
+        number = word.removeprefix("#")
+        if number.isdigit() and len(number) < 19:
+            match |= Q(pk=int(number))
+        qs = qs.filter(match)
+    return qs
+
+
+def _filtered(qs, filters: dict, user):
+    """``qs`` narrowed to the list's ``filters`` (as the list page reads them)."""
+    if filters["status"] == "open":
+        qs = qs.filter(status__in=OPEN_STATUSES)
+    elif filters["status"] != "all":
+        qs = qs.filter(status=filters["status"])
+    if filters["queue"]:
+        qs = qs.filter(queue_id=filters["queue"])
+    if filters["assignee"] == "mine":
+        qs = qs.filter(assignee=user)
+    elif filters["assignee"] == "none":
+        qs = qs.filter(assignee__isnull=True)
+    elif filters["assignee"]:
+        qs = qs.filter(assignee_id=int(filters["assignee"]))
+    for field in ("priority", "category", "channel"):
+        if filters[field]:
+            qs = qs.filter(**{field: filters[field]})
+    if filters["contact"]:
+        qs = qs.filter(contact_id=filters["contact"])
+    if filters["q"]:
+        qs = _search(qs, filters["q"])
+    return qs
+
+
+PRIORITY_RANK = Case(
+    *[When(priority=value, then=Value(rank)) for value, rank in PRIORITY_ORDER.items()],
+    default=Value(len(PRIORITY_ORDER)),
+    output_field=IntegerField(),
+)
+SORTS = {
+    "newest": ("-created_at", "-id"),
+    "oldest": ("created_at", "id"),
+    "priority": ("priority_rank", "-created_at", "-id"),
+    "changed": ("-updated_at", "-id"),
+}
+
+
+def tickets_filtered(*, user, filters: dict) -> QuerySet[Ticket]:
+    """The ticket list: what ``user`` sees, filtered and sorted as ``filters`` say.
+
+    ``filters``: status (``open``, ``all`` or a status), queue, assignee
+    (``mine``, ``none`` or a user id), priority, category, channel, contact,
+    q (words in the subject or the customer's name, ``#12`` for ticket 12),
+    sort (a key of :data:`SORTS`).
+    """
+    qs = _filtered(tickets_visible_to(user), filters, user).select_related(
+        "contact", "queue", "assignee"
+    )
+    if filters["sort"] == "priority":
+        qs = qs.annotate(priority_rank=PRIORITY_RANK)
+    return qs.order_by(*SORTS[filters["sort"]])
+
+
 def ticket_get(*, user, pk: int) -> Ticket:
     """One ticket ``user`` may see, with what its page shows; 404 otherwise."""
     return get_object_or_404(
         tickets_visible_to(user).select_related(
-            "contact", "queue", "assignee", "order", "shipment", "ret", "mailbox"
+            "contact",
+            "queue",
+            "assignee",
+            "order",
+            "shipment",
+            "ret",
+            "mailbox",
+            "created_by",
         ),
         pk=pk,
     )

@@ -213,10 +213,12 @@ def test_the_start_page_speaks_german_and_english(admin, client_for):
         "Kontakte",
         "Firmen",
         "Aufgaben",
+        "Tickets",
         "Import",
         "Nachrichten",
         "Shop-Webhooks",
         "Ausgehende Webhooks",
+        "Ticket-Warteschlangen",
         "Einstellungen",
     ]
     assert "Meine Aufgaben" in page
@@ -229,10 +231,12 @@ def test_the_start_page_speaks_german_and_english(admin, client_for):
         "Contacts",
         "Companies",
         "Tasks",
+        "Tickets",
         "Import",
         "Messaging",
         "Shop webhooks",
         "Outgoing webhooks",
+        "Ticket queues",
         "Settings",
     ]
     assert "My tasks" in page

@@ -363,3 +363,24 @@ def test_imported_history_opens_no_tickets():
     events.dispatch_pending()
 
     assert not Ticket.objects.exists()
+
+
+def test_a_ticket_of_a_deactivated_assignee_can_still_be_solved(
+    mailbox, anna, service_agent, sales_nord, manager_nord
+):
+    mail_in(mailbox)
+    ticket = Ticket.objects.get()
+    services.ticket_update(actor=service_agent, ticket=ticket, assignee=sales_nord)
+    sales_nord.is_active = False
+    sales_nord.save()
+
+    services.ticket_update(actor=service_agent, ticket=ticket, status="solved")
+
+    ticket.refresh_from_db()
+    assert ticket.status == "solved"
+    manager_nord.is_active = False
+    manager_nord.save()
+    with pytest.raises(ValidationError, match="active user"):
+        services.ticket_update(
+            actor=service_agent, ticket=ticket, assignee=manager_nord
+        )
