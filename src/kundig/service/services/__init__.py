@@ -1,0 +1,29 @@
+"""The service desk's writes: tickets (tickets.py), service levels and
+escalation (sla.py), queues and settings (setup.py)."""
+
+from .setup import queue_save, service_settings_save
+from .tickets import (
+    new_form_key,
+    ticket_file_mail,
+    ticket_note,
+    ticket_open,
+    ticket_reply,
+    ticket_update,
+    tickets_from_mail,
+    tickets_from_mail_events,
+    tickets_from_shop_events,
+)
+
+__all__ = [
+    "new_form_key",
+    "queue_save",
+    "service_settings_save",
+    "ticket_file_mail",
+    "ticket_note",
+    "ticket_open",
+    "ticket_reply",
+    "ticket_update",
+    "tickets_from_mail",
+    "tickets_from_mail_events",
+    "tickets_from_shop_events",
+]
