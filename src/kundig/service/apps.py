@@ -10,4 +10,4 @@ class ServiceConfig(AppConfig):
 
     def ready(self) -> None:
         # Event handlers register themselves; so does the 360° page's card.
-        from . import events, panels  # noqa: F401
+        from . import events, panels, tasks  # noqa: F401  (and the SLA scan)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -9,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .calendar import BusinessHours
 from .choices import (
     OPEN_STATUSES,
     EntryKind,
@@ -39,6 +42,15 @@ class Queue(models.Model):
         blank=True,
         related_name="+",
         help_text=_("Mail to this mailbox opens tickets in this queue."),
+    )
+    team_lead = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("team lead"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("Takes a ticket over at the first escalation."),
     )
     escalation_owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -150,6 +162,34 @@ class Ticket(models.Model):
     created_at = models.DateTimeField(_("opened"), default=timezone.now)
     updated_at = models.DateTimeField(_("changed"), auto_now=True)
     first_response_at = models.DateTimeField(_("first response"), null=True, blank=True)
+    # Service level: the policy that applied, and the clock it set.
+    sla_policy = models.ForeignKey(
+        "SlaPolicy",
+        verbose_name=_("service level"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    first_response_due_at = models.DateTimeField(_("answer by"), null=True, blank=True)
+    first_response_warn_at = models.DateTimeField(null=True, blank=True)
+    first_response_warned_at = models.DateTimeField(null=True, blank=True)
+    first_response_breached_at = models.DateTimeField(
+        _("answer overdue since"), null=True, blank=True
+    )
+    resolution_due_at = models.DateTimeField(_("solve by"), null=True, blank=True)
+    resolution_warn_at = models.DateTimeField(null=True, blank=True)
+    resolution_warned_at = models.DateTimeField(null=True, blank=True)
+    resolution_breached_at = models.DateTimeField(
+        _("solution overdue since"), null=True, blank=True
+    )
+    # While it waits on the customer, the solution's clock stands still.
+    sla_paused_at = models.DateTimeField(null=True, blank=True)
+    sla_paused_minutes = models.FloatField(default=0)
+    escalation_level = models.PositiveSmallIntegerField(
+        _("escalation level"), default=0
+    )
+    escalated_at = models.DateTimeField(_("escalated"), null=True, blank=True)
     solved_at = models.DateTimeField(_("solved"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
     reopened = models.PositiveSmallIntegerField(_("reopened"), default=0)
@@ -181,6 +221,43 @@ class Ticket(models.Model):
                 fields=["-created_at", "-id"],
                 condition=Q(status__in=[s.value for s in OPEN_STATUSES]),
                 name="service_ticket_open_idx",
+            ),
+            # The scheduler's service-level scan: each clock still running.
+            models.Index(
+                fields=["first_response_warn_at"],
+                condition=Q(
+                    first_response_at__isnull=True,
+                    first_response_warned_at__isnull=True,
+                    status__in=[s.value for s in OPEN_STATUSES],
+                ),
+                name="service_ticket_fr_warn_idx",
+            ),
+            models.Index(
+                fields=["first_response_due_at"],
+                condition=Q(
+                    first_response_at__isnull=True,
+                    first_response_breached_at__isnull=True,
+                    status__in=[s.value for s in OPEN_STATUSES],
+                ),
+                name="service_ticket_fr_due_idx",
+            ),
+            models.Index(
+                fields=["resolution_warn_at"],
+                condition=Q(
+                    resolution_warned_at__isnull=True,
+                    sla_paused_at__isnull=True,
+                    status__in=[s.value for s in OPEN_STATUSES],
+                ),
+                name="service_ticket_res_warn_idx",
+            ),
+            models.Index(
+                fields=["resolution_due_at"],
+                condition=Q(
+                    resolution_breached_at__isnull=True,
+                    sla_paused_at__isnull=True,
+                    status__in=[s.value for s in OPEN_STATUSES],
+                ),
+                name="service_ticket_res_due_idx",
             ),
         ]
 
@@ -239,8 +316,54 @@ class TicketEntry(models.Model):
         return f"{self.ticket_id}: {self.kind}"
 
 
+class SlaPolicy(models.Model):
+    """A service level: answer within …, solve within …, for the tickets it fits.
+
+    The first active policy (by position) whose priority, category and
+    channel fit the ticket applies; an empty one fits any.
+    """
+
+    name = models.CharField(_("name"), max_length=100)
+    priority = models.CharField(
+        _("priority"), max_length=10, choices=Priority.choices, blank=True
+    )
+    category = models.CharField(
+        _("category"), max_length=15, choices=TicketCategory.choices, blank=True
+    )
+    channel = models.CharField(
+        _("channel"), max_length=10, choices=TicketChannel.choices, blank=True
+    )
+    first_response_minutes = models.PositiveIntegerField(_("answer within (minutes)"))
+    resolution_minutes = models.PositiveIntegerField(_("solve within (minutes)"))
+    business_hours = models.BooleanField(
+        _("in business hours"),
+        default=True,
+        help_text=_("Count only the service desk's hours (else around the clock)."),
+    )
+    position = models.PositiveSmallIntegerField(_("order"), default=100)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+        verbose_name = _("service level")
+        verbose_name_plural = _("service levels")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def fits(self, ticket) -> bool:
+        return all(
+            not wanted or wanted == getattr(ticket, field)
+            for field, wanted in (
+                ("priority", self.priority),
+                ("category", self.category),
+                ("channel", self.channel),
+            )
+        )
+
+
 class ServiceSettings(models.Model):
-    """One row: which shop events open a ticket on their own."""
+    """One row: which shop events open a ticket on their own, and the desk's hours."""
 
     open_on_late_shipment = models.BooleanField(
         _("a parcel is late"),
@@ -253,6 +376,21 @@ class ServiceSettings(models.Model):
         help_text=_("Open a ticket when an ordered item turns out unavailable."),
     )
 
+    work_days = models.CharField(
+        _("working days"),
+        max_length=7,
+        default="12345",
+        help_text=_("ISO weekdays: 1 Monday … 7 Sunday."),
+    )
+    work_start = models.TimeField(_("from"), default=dt.time(8))
+    work_end = models.TimeField(_("until"), default=dt.time(18))
+    holiday_region = models.CharField(
+        _("public holidays of"),
+        max_length=5,
+        blank=True,
+        help_text=_("A Bundesland's own holidays count too; empty: nationwide only."),
+    )
+
     class Meta:
         verbose_name = _("service settings")
         verbose_name_plural = _("service settings")
@@ -263,3 +401,11 @@ class ServiceSettings(models.Model):
     @classmethod
     def current(cls) -> ServiceSettings:
         return cls.objects.filter(pk=1).first() or cls(pk=1)
+
+    def business_hours(self) -> BusinessHours:
+        return BusinessHours(
+            days=frozenset(int(day) for day in self.work_days if day in "1234567"),
+            start=self.work_start,
+            end=self.work_end,
+            region=self.holiday_region,
+        )

@@ -2,6 +2,7 @@
 escalation (sla.py), queues and settings (setup.py)."""
 
 from .setup import queue_save, service_settings_save
+from .sla import sla_policy_for, sla_scan, ticket_escalate
 from .tickets import (
     new_form_key,
     ticket_file_mail,
@@ -18,6 +19,9 @@ __all__ = [
     "new_form_key",
     "queue_save",
     "service_settings_save",
+    "sla_policy_for",
+    "sla_scan",
+    "ticket_escalate",
     "ticket_file_mail",
     "ticket_note",
     "ticket_open",

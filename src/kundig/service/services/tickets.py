@@ -41,6 +41,7 @@ from ..choices import (
     TicketStatus,
 )
 from ..models import Queue, ServiceSettings, Ticket, TicketEntry
+from . import sla
 
 SUBJECT_LENGTH = 300
 TEXT_LENGTH = 100_000
@@ -158,7 +159,7 @@ def _open(
         order = shipment.order
     if order is None and ret is not None:
         order = ret.order
-    ticket = Ticket.objects.create(
+    ticket = Ticket(
         contact=contact,
         subject=subject,
         channel=channel,
@@ -173,6 +174,8 @@ def _open(
         source=source or "",
         created_by=actor if actor is not None and actor.pk else None,
     )
+    sla.sla_set(ticket)
+    ticket.save(force_insert=True)
     if body or inbound is not None:
         TicketEntry.objects.create(
             ticket=ticket,
@@ -250,13 +253,15 @@ def ticket_file_mail(inbound) -> Ticket:
         created_at=inbound.received_at,
     )
     before = ticket.status
+    fields = ["status", "reopened", "solved_at", "updated_at"]
     if before != TicketStatus.NEW:
         # The customer answered: it is someone's to do again.
         ticket.status = TicketStatus.OPEN
         if before == TicketStatus.SOLVED:
             ticket.reopened += 1
             ticket.solved_at = None
-    ticket.save(update_fields=["status", "reopened", "solved_at", "updated_at"])
+        fields += sla.sla_status_changed(ticket, before, timezone.now())
+    ticket.save(update_fields=fields)
     emit(
         "ticket.customer_replied",
         ticket,
@@ -404,6 +409,8 @@ def ticket_update(*, actor, ticket: Ticket, **changes) -> Ticket:
         if field in changes and getattr(ticket, field) != changes[field]:
             setattr(ticket, field, changes[field])
             fields.append(field)
+    if "priority" in fields or "category" in fields:
+        fields += sla.sla_set(ticket)  # another service level may fit now
     if "status" in changes and changes["status"] != ticket.status:
         _set_status(actor, ticket, changes["status"], fields)
     ticket.save(update_fields=fields)
@@ -427,6 +434,7 @@ def _set_status(actor, ticket: Ticket, status: str, fields: list[str]) -> None:
     ticket.status = status
     fields.append("status")
     now = timezone.now()
+    fields += sla.sla_status_changed(ticket, before, now)
     if status == TicketStatus.SOLVED:
         ticket.solved_at = now
         fields.append("solved_at")
