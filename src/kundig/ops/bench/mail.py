@@ -43,6 +43,7 @@ from email.utils import format_datetime, make_msgid
 from django.db import transaction
 from django.utils import timezone
 
+from . import database
 from .shop import ShopResults
 from .sink import sink_start, sink_stop
 
@@ -122,25 +123,6 @@ def _template(mailbox):
             "de": {"subject": "Neu für Sie, {{ contact.first_name }}", "html": HTML}
         },
     )
-
-
-def _tidy(*models) -> None:
-    """What autovacuum does between runs: fresh statistics, dead rows gone.
-
-    Untimed. The benchmark database is reused, and each run adds 100,000
-    events, runs and messages and cancels most of the messages; a server
-    with autovacuum off (or behind) would measure the last run's leftovers.
-    """
-    from django.db import connection
-
-    if connection.vendor != "postgresql":
-        return
-    command = "ANALYZE" if connection.in_atomic_block else "VACUUM (ANALYZE)"
-    with connection.cursor() as cursor:
-        for model in models:
-            cursor.execute(
-                f"{command} {connection.ops.quote_name(model._meta.db_table)}"
-            )
 
 
 def _playbook(template):
@@ -329,7 +311,7 @@ def mail_benchmark(
         if len(ids) < recipients:
             write(f"Only {len(ids):,} contacts have an email address; using those.")
         playbook = _playbook(template)
-        _tidy(Message, DomainEvent, HandledEvent, Run, RunStep, Consent)
+        database.tidy(Message, DomainEvent, HandledEvent, Run, RunStep, Consent)
         write(f"Emitting customer.inactive for {len(ids):,} contacts …")
         since = timezone.now()
         _emit_inactive(ids)
@@ -378,7 +360,7 @@ def mail_benchmark(
             id__in=keep + slow
         ).update(status="cancelled", next_attempt_at=None)
         Message.objects.filter(pk__in=slow).update(next_attempt_at=FAR)
-        _tidy(Message)
+        database.tidy(Message)
         received = _handover(results, keep, port=port, latency_ms=0, write=write)
         if slow:
             slow_port = _free_port()

@@ -209,3 +209,32 @@ def test_the_bench_template_gets_its_plain_text_made_once():
     derived = rendering.text_template_from_html(HTML)
     assert "{% for r in recommendations %}" in derived
     assert "Abmelden ({{ unsubscribe_url }})" in derived
+
+
+def test_the_service_benchmark_times_the_pages_and_the_scan(
+    admin, make_contact, service_agent
+):
+    from kundig.ops.bench.service import service_benchmark
+    from kundig.service.models import Ticket
+
+    for n in range(10):
+        make_contact(admin, email=f"ticket{n}@example.de")
+
+    results, pages = service_benchmark(
+        tickets=40, requests=3, warmup=1, write=lambda _: None
+    )
+
+    assert [(r.scenario.key, len(r.times_ms), r.errors) for r in pages] == [
+        ("tickets", 3, []),
+        ("ticket", 3, []),
+    ]
+    measures = {what: value for what, value, _target in results.rows}
+    [scan] = [w for w in measures if w.startswith("Service-level scan over 40")]
+    assert measures[scan].endswith(" s")
+    assert "Service-level scan, marked (breached, warned)" not in measures, (
+        results.text()
+    )
+    assert Ticket.objects.filter(escalation_level=1).count() == 2  # 5 % of 40
+    # a second run reuses the tickets and resets their clocks
+    service_benchmark(tickets=40, requests=1, warmup=0, write=lambda _: None)
+    assert Ticket.objects.count() == 40

@@ -10,7 +10,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, no_translations
 from django.db import DatabaseError
 
-from kundig.ops.bench import database
+from kundig.ops.bench import database, report
 from kundig.ops.bench.suite import benchmark, scenarios_named
 from kundig.ops.staticfiles import collectstatic_if_changed
 
@@ -117,6 +117,13 @@ class Command(BaseCommand):
             help="Incoming mails to parse and file; 2,000.",
         )
         add(
+            "--tickets",
+            type=_count,
+            default=100_000,
+            help="Open tickets for the service desk's pages and service-level "
+            "scan (0: skip); 100,000.",
+        )
+        add(
             "--output",
             type=Path,
             help="Markdown report; default: var/bench/latest.md in the data directory.",
@@ -184,6 +191,17 @@ class Command(BaseCommand):
                 seed=options["seed"],
                 write=self.stdout.write,
             )
+        service = None
+        if options["tickets"]:
+            from kundig.ops.bench.service import service_benchmark
+
+            service = service_benchmark(
+                tickets=options["tickets"],
+                requests=options["requests"],
+                warmup=options["warmup"],
+                seed=options["seed"],
+                write=self.stdout.write,
+            )
         self.stdout.write("")
         self.stdout.write(outcome.text)
         if shop is not None:
@@ -192,6 +210,10 @@ class Command(BaseCommand):
         if mail is not None:
             self.stdout.write("")
             self.stdout.write(mail.text())
+        if service is not None:
+            self.stdout.write("")
+            self.stdout.write(report.text_table(service[1]))
+            self.stdout.write(service[0].text())
         if options["verbosity"] >= 2:
             for result in outcome.results:
                 self.stdout.write(
@@ -206,6 +228,14 @@ class Command(BaseCommand):
             markdown += "\n\n## Shop data\n\n" + shop.markdown() + "\n"
         if mail is not None:
             markdown += "\n\n## Mail\n\n" + mail.markdown() + "\n"
+        if service is not None:
+            markdown += (
+                "\n\n## Service desk\n\n"
+                + report.markdown_table(service[1])
+                + "\n\n"
+                + service[0].markdown()
+                + "\n"
+            )
         output.write_text(markdown, encoding="utf-8")
         self.stdout.write(f"\nWritten to {output}.")
         if outcome.errors:
