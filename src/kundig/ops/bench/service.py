@@ -20,6 +20,7 @@ import datetime as dt
 import random
 import time
 
+from django.apps import apps
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -55,12 +56,12 @@ def _agent():
 
 def _ensure_tickets(count: int, rng: random.Random, write) -> list[int]:
     """Open bench tickets up to ``count``; return their ids."""
-    from kundig.contacts.models import Contact
     from kundig.core import bulk
     from kundig.service.choices import OPEN_STATUSES, Priority, TicketCategory
     from kundig.service.models import Queue, SlaPolicy, Ticket, TicketEntry
     from kundig.service.selectors import queue_default
 
+    Contact = apps.get_model("contacts", "Contact")
     have = Ticket.objects.filter(source__startswith=SOURCE).count()
     missing = count - have
     if missing > 0:
