@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django import forms
 from django.db.models import Q
+from django.utils.dates import WEEKDAYS_ABBR
 from django.utils.translation import gettext_lazy as _
 
 from kundig.core.models import Team, User
 from kundig.messaging.models import Mailbox
 
+from .calendar import regions
 from .choices import Priority, TicketCategory, TicketChannel, TicketStatus
-from .models import Queue
+from .models import Queue, SlaPolicy
 
 # What an agent logs by hand; mail and shop events open tickets on their own.
 AGENT_CHANNELS = [
@@ -153,6 +157,14 @@ class QueueForm(forms.Form):
         empty_label="—",
         help_text=_("Mail to this mailbox opens tickets in this queue."),
     )
+    team_lead = _user_field(
+        _("Team lead"),
+        empty_label="—",
+        help_text=_(
+            "Takes a ticket over at the first escalation: when its answer is "
+            "overdue, or when an agent escalates it."
+        ),
+    )
     escalation_owner = _user_field(
         _("Escalation owner"),
         empty_label="—",
@@ -172,4 +184,147 @@ class ServiceSettingsForm(forms.Form):
     open_on_unavailable = forms.BooleanField(
         label=_("Open a ticket when an ordered item cannot be delivered"),
         required=False,
+    )
+
+
+class BusinessHoursForm(forms.Form):
+    """The desk's hours, in which most service levels' clocks run."""
+
+    work_days = forms.MultipleChoiceField(
+        label=_("Working days"),
+        choices=[(str(day + 1), name) for day, name in WEEKDAYS_ABBR.items()],
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
+        error_messages={"required": _("Choose at least one working day.")},
+    )
+    work_start = forms.TimeField(
+        label=_("From"),
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+    )
+    work_end = forms.TimeField(
+        label=_("Until"),
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+    )
+    holiday_region = forms.ChoiceField(
+        label=_("Public holidays of"),
+        required=False,
+        help_text=_("A Bundesland's own holidays count too."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["holiday_region"].choices = [
+            ("", _("Germany: nationwide only")),
+            *regions(),
+        ]
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("work_start"), data.get("work_end")
+        if start and end and end <= start:
+            self.add_error("work_end", _("The day must end after it starts."))
+        return data
+
+
+def _any(choices):
+    return [("", _("Any")), *choices]
+
+
+def _hours_field(label, help_text):
+    return forms.DecimalField(
+        label=label,
+        min_value=Decimal("0.01"),
+        max_value=Decimal(365 * 24),
+        max_digits=6,
+        decimal_places=2,
+        widget=forms.NumberInput(attrs={"step": "any"}),
+        help_text=help_text,
+    )
+
+
+def hours_of(minutes: int) -> str:
+    """``minutes`` as hours for the form: 600 → "10", 90 → "1.5"."""
+    return f"{minutes / 60:.2f}".rstrip("0").rstrip(".")
+
+
+class SlaPolicyForm(forms.Form):
+    """A service level; the times in hours, the service keeps minutes."""
+
+    # The service's field names, where they differ from the form's.
+    FIELD_NAMES = {
+        "first_response_minutes": "answer_hours",
+        "resolution_minutes": "solve_hours",
+    }
+
+    name = forms.CharField(label=_("Name"), max_length=100)
+    priority = forms.ChoiceField(
+        label=_("Priority"), choices=_any(Priority.choices), required=False
+    )
+    category = forms.ChoiceField(
+        label=_("Category"), choices=_any(TicketCategory.choices), required=False
+    )
+    channel = forms.ChoiceField(
+        label=_("Channel"), choices=_any(TicketChannel.choices), required=False
+    )
+    answer_hours = _hours_field(
+        _("Answer within (hours)"), _("Until the first reply to the customer.")
+    )
+    solve_hours = _hours_field(
+        _("Solve within (hours)"),
+        _("Until solved; time waiting on the customer does not count."),
+    )
+    business_hours = forms.BooleanField(
+        label=_("Count business hours only"),
+        required=False,
+        help_text=_("Else the clock runs around the clock, nights and Sundays too."),
+    )
+    position = forms.IntegerField(
+        label=_("Order"),
+        min_value=0,
+        max_value=32767,
+        initial=100,
+        help_text=_("The first active level that fits a ticket applies."),
+    )
+    is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)
+
+    @classmethod
+    def for_policy(cls, policy: SlaPolicy | None, data=None) -> SlaPolicyForm:
+        initial = {"business_hours": True, "is_active": True, "position": 100}
+        if policy is not None:
+            initial = {
+                "name": policy.name,
+                "priority": policy.priority,
+                "category": policy.category,
+                "channel": policy.channel,
+                "answer_hours": hours_of(policy.first_response_minutes),
+                "solve_hours": hours_of(policy.resolution_minutes),
+                "business_hours": policy.business_hours,
+                "position": policy.position,
+                "is_active": policy.is_active,
+            }
+        return cls(data, initial=initial)
+
+    def clean(self):
+        data = super().clean()
+        answer, solve = data.get("answer_hours"), data.get("solve_hours")
+        if answer and solve and solve < answer:
+            self.add_error(
+                "solve_hours",
+                _("Solving cannot take less time than the first answer."),
+            )
+        return data
+
+    def policy_data(self) -> dict:
+        """The cleaned data as :func:`services.sla_policy_save` takes it."""
+        data = dict(self.cleaned_data)
+        for minutes, hours in self.FIELD_NAMES.items():
+            data[minutes] = round(data.pop(hours) * 60)
+        return data
+
+
+class EscalateForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why"),
+        required=False,
+        max_length=300,
+        help_text=_("Optional; goes on the ticket as a note."),
     )

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Case, F, IntegerField, Q, QuerySet, Value, When
 from django.shortcuts import get_object_or_404
 
 from kundig.activity.choices import PRIORITY_ORDER
 from kundig.contacts import selectors as contact_selectors
 
 from .choices import OPEN_STATUSES
-from .models import Queue, Ticket, TicketEntry
+from .models import Queue, SlaPolicy, Ticket, TicketEntry
 
 
 def tickets_visible_to(user) -> QuerySet[Ticket]:
@@ -58,6 +58,12 @@ def _filtered(qs, filters: dict, user):
         qs = qs.filter(contact_id=filters["contact"])
     if filters["q"]:
         qs = _search(qs, filters["q"])
+    if filters.get("due") == "overdue":
+        qs = qs.filter(
+            Q(first_response_breached_at__isnull=False)
+            | Q(resolution_breached_at__isnull=False),
+            status__in=OPEN_STATUSES,
+        )
     return qs
 
 
@@ -66,11 +72,27 @@ PRIORITY_RANK = Case(
     default=Value(len(PRIORITY_ORDER)),
     output_field=IntegerField(),
 )
+# The clock that runs out next: the answer's until it is answered, then the
+# solution's unless it waits on the customer; none once solved or closed.
+DUE_AT = Case(
+    When(
+        status__in=OPEN_STATUSES,
+        first_response_at__isnull=True,
+        then=F("first_response_due_at"),
+    ),
+    When(
+        status__in=OPEN_STATUSES,
+        sla_paused_at__isnull=True,
+        then=F("resolution_due_at"),
+    ),
+    default=None,
+)
 SORTS = {
     "newest": ("-created_at", "-id"),
     "oldest": ("created_at", "id"),
     "priority": ("priority_rank", "-created_at", "-id"),
     "changed": ("-updated_at", "-id"),
+    "due": (F("due_at").asc(nulls_last=True), "created_at", "id"),
 }
 
 
@@ -80,10 +102,14 @@ def tickets_filtered(*, user, filters: dict) -> QuerySet[Ticket]:
     ``filters``: status (``open``, ``all`` or a status), queue, assignee
     (``mine``, ``none`` or a user id), priority, category, channel, contact,
     q (words in the subject or the customer's name, ``#12`` for ticket 12),
-    sort (a key of :data:`SORTS`).
+    due (``overdue``: a clock ran out and the ticket is still open),
+    sort (a key of :data:`SORTS`). Each ticket has ``due_at``, the clock
+    that runs out next (:data:`DUE_AT`).
     """
-    qs = _filtered(tickets_visible_to(user), filters, user).select_related(
-        "contact", "queue", "assignee"
+    qs = (
+        _filtered(tickets_visible_to(user), filters, user)
+        .select_related("contact", "queue", "assignee")
+        .annotate(due_at=DUE_AT)
     )
     if filters["sort"] == "priority":
         qs = qs.annotate(priority_rank=PRIORITY_RANK)
@@ -128,3 +154,8 @@ def queue_default() -> Queue | None:
 
 def queues() -> QuerySet[Queue]:
     return Queue.objects.select_related("team", "mailbox", "escalation_owner")
+
+
+def sla_policies() -> QuerySet[SlaPolicy]:
+    """The service levels in the order they are tried."""
+    return SlaPolicy.objects.order_by("position", "id")

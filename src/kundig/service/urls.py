@@ -11,8 +11,23 @@ urlpatterns = [
     path("tickets/<int:pk>/reply/", views.ticket_reply, name="ticket_reply"),
     path("tickets/<int:pk>/note/", views.ticket_note, name="ticket_note"),
     path("tickets/<int:pk>/change/", views.ticket_change, name="ticket_change"),
+    path("tickets/<int:pk>/escalate/", views.ticket_escalate, name="ticket_escalate"),
     path("tickets/queues/", views.queue_list, name="queue_list"),
     path("tickets/queues/new/", views.queue_edit, name="queue_create"),
     path("tickets/queues/<int:pk>/", views.queue_edit, name="queue_edit"),
+    path("tickets/service-levels/", views.sla_policy_list, name="sla_policy_list"),
+    path(
+        "tickets/service-levels/new/", views.sla_policy_edit, name="sla_policy_create"
+    ),
+    path(
+        "tickets/service-levels/<int:pk>/",
+        views.sla_policy_edit,
+        name="sla_policy_edit",
+    ),
+    path(
+        "tickets/service-levels/<int:pk>/delete/",
+        views.sla_policy_delete,
+        name="sla_policy_delete",
+    ),
     path("contacts/<int:pk>/tickets/", views.contact_tickets, name="contact_tickets"),
 ]

@@ -1,5 +1,6 @@
 """The service desk's pages: the ticket list, a ticket with its conversation and
-the customer beside it, logging a ticket, the queues, and the 360° card."""
+the customer beside it, logging a ticket, the queues and service levels, and
+the 360° card."""
 
 from __future__ import annotations
 
@@ -8,8 +9,11 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.formats import number_format
+from django.utils.timesince import timesince, timeuntil
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from kundig.activity import selectors as activity_selectors
@@ -23,6 +27,7 @@ from kundig.core.visibility import can_see
 from kundig.messaging import selectors as messaging_selectors
 
 from . import selectors, services
+from .calendar import ALWAYS, holidays_in
 from .choices import (
     CHANNEL_ICONS,
     OPEN_STATUSES,
@@ -33,10 +38,13 @@ from .choices import (
     TicketStatus,
 )
 from .forms import (
+    BusinessHoursForm,
+    EscalateForm,
     NoteForm,
     QueueForm,
     ReplyForm,
     ServiceSettingsForm,
+    SlaPolicyForm,
     TicketChangeForm,
     TicketForm,
     active_users,
@@ -44,17 +52,25 @@ from .forms import (
 from .models import Queue, ServiceSettings
 
 PER_PAGE = 50
-FILTERS = ("queue", "assignee", "priority", "category", "channel", "contact", "q")
+FILTERS = (
+    "queue", "assignee", "priority", "category", "channel", "contact", "q", "due",
+)  # fmt: skip
 SORT_LABELS = {
     "newest": gettext_lazy("Newest first"),
     "oldest": gettext_lazy("Oldest first"),
     "priority": gettext_lazy("Most urgent first"),
+    "due": gettext_lazy("Due soonest"),
     "changed": gettext_lazy("Recently changed"),
 }
 
 
-def _add_errors(form, exc: ValidationError) -> None:
+def _add_errors(form, exc: ValidationError, names: dict | None = None) -> None:
+    """Put a service's errors on the form's fields (``names``: service → form)."""
+    if not hasattr(exc, "error_dict"):
+        form.add_error(None, exc.messages)
+        return
     for field, errors in exc.message_dict.items():
+        field = (names or {}).get(field, field)
         form.add_error(field if field in form.fields else None, errors)
 
 
@@ -91,6 +107,7 @@ def _list_filters(request) -> dict:
         "channel": _choice(request, "channel", TicketChannel.values),
         "contact": _id(request, "contact"),
         "q": request.GET.get("q", "").strip()[:100],
+        "due": _choice(request, "due", ("overdue",)),
         "sort": _choice(request, "sort", selectors.SORTS, "newest"),
     }
 
@@ -178,8 +195,99 @@ def _customer(user, ticket) -> dict:
     }
 
 
+def _clock(label, *, start, due, stopped, paused_minutes, breached, counter, now):
+    """One service-level clock as the ticket page shows it.
+
+    ``stopped``: when it stopped (answered, solved, paused), None while it
+    runs. The bar is the share of the clock's time used, counted as the
+    clock counts (business minutes or around the clock) and less the time
+    the ticket waited on the customer, so it matches the deadline.
+    """
+    total = counter.between(start, due) - paused_minutes
+    used = counter.between(start, stopped or now) - paused_minutes
+    percent = 100 if total <= 0 else round(min(max(used / total, 0), 1) * 100)
+    clock = {"label": label, "due_at": due, "percent": percent}
+    if stopped is not None:
+        clock.update(state="done", text="", color="green")
+    elif breached or due <= now:
+        since = due if due <= now else breached  # a resumed clock stays overdue
+        clock.update(
+            state="overdue",
+            text=_("overdue for %(time)s") % {"time": timesince(since, now, depth=2)},
+            color="red",
+        )
+    else:
+        clock.update(
+            state="running",
+            text=_("in %(time)s") % {"time": timeuntil(due, now, depth=2)},
+            color="yellow" if percent >= 80 else "blue",
+        )
+    return clock
+
+
+def _service_level(ticket) -> dict | None:
+    """The ticket's answer-by and solve-by clocks; None if no service level applies."""
+    if ticket.first_response_due_at is None or ticket.resolution_due_at is None:
+        return None
+    now = timezone.now()
+    policy = ticket.sla_policy
+    # A deleted level leaves its clocks; business hours are the likelier guess.
+    if policy is not None and not policy.business_hours:
+        counter = ALWAYS
+    else:
+        counter = ServiceSettings.current().business_hours()
+    closed = None
+    if not ticket.is_open:
+        closed = ticket.solved_at or ticket.closed_at or ticket.updated_at
+    answered = ticket.first_response_at
+    answer = _clock(
+        _("Answer by"),
+        start=ticket.created_at,
+        due=ticket.first_response_due_at,
+        stopped=answered or closed,
+        paused_minutes=0,
+        breached=ticket.first_response_breached_at,
+        counter=counter,
+        now=now,
+    )
+    if answered:
+        answer["text"] = _("answered")
+        if answered > ticket.first_response_due_at:
+            answer.update(text=_("answered late"), color="red")
+    elif closed:
+        answer["text"] = ticket.get_status_display()
+    solve = _clock(
+        _("Solve by"),
+        start=ticket.created_at,
+        due=ticket.resolution_due_at,
+        stopped=closed or ticket.sla_paused_at,
+        paused_minutes=ticket.sla_paused_minutes,
+        breached=ticket.resolution_breached_at,
+        counter=counter,
+        now=now,
+    )
+    if closed:
+        solve["text"] = _("solved")
+        if ticket.resolution_breached_at or closed > ticket.resolution_due_at:
+            solve.update(text=_("solved late"), color="red")
+    elif ticket.sla_paused_at:
+        solve.update(
+            state="paused",
+            text=_("paused while waiting on the customer"),
+            color="secondary",
+        )
+    return {"policy": policy, "clocks": [answer, solve]}
+
+
 def _detail(
-    request, ticket, *, reply_form=None, note_form=None, change_form=None, status=200
+    request,
+    ticket,
+    *,
+    reply_form=None,
+    note_form=None,
+    change_form=None,
+    escalate_form=None,
+    status=200,
 ):
     user = request.user
     entries = list(selectors.ticket_entries(ticket))
@@ -188,6 +296,7 @@ def _detail(
         "entries": entries,
         "colors": STATUS_COLORS,
         "icons": CHANNEL_ICONS,
+        "service_level": _service_level(ticket),
         **_mail_links(user, entries),
         **_customer(user, ticket),
     }
@@ -197,6 +306,7 @@ def _detail(
             or ReplyForm(initial={"key": services.new_form_key()}),
             note_form=note_form or NoteForm(),
             change_form=change_form or TicketChangeForm.for_ticket(ticket),
+            escalate_form=escalate_form or EscalateForm(),
         )
     return render(request, "service/ticket_detail.html", context, status=status)
 
@@ -265,6 +375,29 @@ def ticket_change(request, pk: int):
             messages.success(request, _("The ticket is saved."))
             return redirect(ticket)
     return _detail(request, ticket, change_form=form, status=422)
+
+
+@require_POST
+@role_required(Permission.SERVICE_DESK)
+def ticket_escalate(request, pk: int):
+    ticket = selectors.ticket_get(user=request.user, pk=pk)
+    form = EscalateForm(request.POST)
+    if form.is_valid():
+        try:
+            ticket = services.ticket_escalate(
+                actor=request.user, ticket=ticket, reason=form.cleaned_data["reason"]
+            )
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(
+                request, _("%(user)s has the ticket now.") % {"user": ticket.assignee}
+            )
+            if not selectors.tickets_visible_to(request.user).filter(pk=pk).exists():
+                # It was yours, not your customer's: now it is neither.
+                return redirect("service:ticket_list")
+            return redirect(ticket)
+    return _detail(request, ticket, escalate_form=form, status=422)
 
 
 # --- A new ticket ---------------------------------------------------------------------
@@ -367,16 +500,29 @@ def contact_tickets(request, pk: int):
 
 @role_required(Permission.MANAGE)
 def queue_list(request):
-    """The queues, and which shop events open tickets (the form posts here)."""
+    """The queues; which shop events open tickets, and the desk's business hours
+    (both forms post here, the hours with ``form=hours``)."""
     current = ServiceSettings.current()
-    form = ServiceSettingsForm(
-        _posted(request),
+    posted = _posted(request)
+    hours_posted = posted is not None and posted.get("form") == "hours"
+    settings_form = ServiceSettingsForm(
+        None if hours_posted else posted,
         initial={
             "open_on_late_shipment": current.open_on_late_shipment,
             "open_on_unavailable": current.open_on_unavailable,
         },
     )
-    if request.method == "POST" and form.is_valid():
+    hours_form = BusinessHoursForm(
+        posted if hours_posted else None,
+        initial={
+            "work_days": list(current.work_days),
+            "work_start": current.work_start,
+            "work_end": current.work_end,
+            "holiday_region": current.holiday_region,
+        },
+    )
+    form = hours_form if hours_posted else settings_form
+    if posted is not None and form.is_valid():
         try:
             services.service_settings_save(actor=request.user, **form.cleaned_data)
         except ValidationError as exc:
@@ -384,13 +530,27 @@ def queue_list(request):
         else:
             messages.success(request, _("The settings are saved."))
             return redirect("service:queue_list")
-    queues = selectors.queues().annotate(
-        open_tickets=Count("tickets", filter=Q(tickets__status__in=OPEN_STATUSES))
+    queues = (
+        selectors.queues()
+        .select_related("team_lead")
+        .annotate(
+            open_tickets=Count("tickets", filter=Q(tickets__status__in=OPEN_STATUSES))
+        )
     )
+    today = timezone.localdate()
     return render(
         request,
         "service/queue_list.html",
-        {"queues": queues, "settings_form": form},
+        {
+            "queues": queues,
+            "settings_form": settings_form,
+            "hours_form": hours_form,
+            "holidays": [
+                (day, name)
+                for day, name in holidays_in(current.holiday_region, today.year)
+                if day >= today
+            ],
+        },
         status=422 if form.errors else 200,
     )
 
@@ -404,6 +564,7 @@ def queue_edit(request, pk: int | None = None):
             "name": queue.name,
             "team": queue.team_id,
             "mailbox": queue.mailbox_id,
+            "team_lead": queue.team_lead_id,
             "escalation_owner": queue.escalation_owner_id,
             "is_default": queue.is_default,
         }
@@ -422,3 +583,67 @@ def queue_edit(request, pk: int | None = None):
         {"form": form, "queue": queue},
         status=422 if form.errors else 200,
     )
+
+
+# --- Service levels -------------------------------------------------------------------
+
+
+def _duration(minutes: int, *, day_minutes: int, working: bool) -> str:
+    """A service level's time: "30 min", "1.5 h", "2 working days", "3 days"."""
+    if minutes < 60:
+        return _("%(n)d min") % {"n": minutes}
+    if day_minutes and minutes >= day_minutes and minutes % day_minutes == 0:
+        days = minutes // day_minutes
+        if working:
+            return ngettext("%(n)d working day", "%(n)d working days", days) % {
+                "n": days
+            }
+        return ngettext("%(n)d day", "%(n)d days", days) % {"n": days}
+    hours = round(minutes / 60, 2)
+    hours = int(hours) if hours == int(hours) else hours
+    return _("%(n)s h") % {"n": number_format(hours)}
+
+
+@role_required(Permission.MANAGE)
+def sla_policy_list(request):
+    hours = ServiceSettings.current().business_hours()
+    start, end = (t.hour * 60 + t.minute for t in (hours.start, hours.end))
+    policies = list(selectors.sla_policies())
+    for policy in policies:
+        day = end - start if policy.business_hours else 24 * 60
+        policy.answer_within, policy.solve_within = (
+            _duration(minutes, day_minutes=day, working=policy.business_hours)
+            for minutes in (policy.first_response_minutes, policy.resolution_minutes)
+        )
+    return render(request, "service/sla_policy_list.html", {"policies": policies})
+
+
+@role_required(Permission.MANAGE)
+def sla_policy_edit(request, pk: int | None = None):
+    policy = get_object_or_404(selectors.sla_policies(), pk=pk) if pk else None
+    form = SlaPolicyForm.for_policy(policy, _posted(request))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.sla_policy_save(
+                actor=request.user, policy=policy, **form.policy_data()
+            )
+        except ValidationError as exc:
+            _add_errors(form, exc, SlaPolicyForm.FIELD_NAMES)
+        else:
+            messages.success(request, _("The service level is saved."))
+            return redirect("service:sla_policy_list")
+    return render(
+        request,
+        "service/sla_policy_form.html",
+        {"form": form, "policy": policy},
+        status=422 if form.errors else 200,
+    )
+
+
+@require_POST
+@role_required(Permission.MANAGE)
+def sla_policy_delete(request, pk: int):
+    policy = get_object_or_404(selectors.sla_policies(), pk=pk)
+    services.sla_policy_delete(actor=request.user, policy=policy)
+    messages.success(request, _("%(name)s was deleted.") % {"name": policy.name})
+    return redirect("service:sla_policy_list")

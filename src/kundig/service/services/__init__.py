@@ -1,7 +1,12 @@
-"""The service desk's writes: tickets (tickets.py), service levels and
-escalation (sla.py), queues and settings (setup.py)."""
+"""The service desk's writes: tickets (tickets.py), the service-level clocks and
+escalation (sla.py), queues, service levels and settings (setup.py)."""
 
-from .setup import queue_save, service_settings_save
+from .setup import (
+    queue_save,
+    service_settings_save,
+    sla_policy_delete,
+    sla_policy_save,
+)
 from .sla import sla_policy_for, sla_scan, ticket_escalate
 from .tickets import (
     new_form_key,
@@ -19,7 +24,9 @@ __all__ = [
     "new_form_key",
     "queue_save",
     "service_settings_save",
+    "sla_policy_delete",
     "sla_policy_for",
+    "sla_policy_save",
     "sla_scan",
     "ticket_escalate",
     "ticket_file_mail",
