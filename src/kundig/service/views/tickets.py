@@ -7,13 +7,12 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
-from django.db.models import Count, Q
-from django.shortcuts import get_object_or_404, redirect, render
+from django.db.models import Q
+from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.formats import number_format
 from django.utils.timesince import timesince, timeuntil
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from kundig.activity import selectors as activity_selectors
@@ -26,30 +25,26 @@ from kundig.core.text import one_line
 from kundig.core.visibility import can_see
 from kundig.messaging import selectors as messaging_selectors
 
-from . import selectors, services
-from .calendar import ALWAYS, holidays_in
-from .choices import (
+from .. import selectors, services
+from ..calendar import ALWAYS
+from ..choices import (
     CHANNEL_ICONS,
-    OPEN_STATUSES,
     STATUS_COLORS,
     Priority,
     TicketCategory,
     TicketChannel,
     TicketStatus,
 )
-from .forms import (
-    BusinessHoursForm,
+from ..forms import (
     EscalateForm,
     NoteForm,
-    QueueForm,
     ReplyForm,
-    ServiceSettingsForm,
-    SlaPolicyForm,
     TicketChangeForm,
     TicketForm,
     active_users,
 )
-from .models import Queue, ServiceSettings
+from ..models import Queue, ServiceSettings
+from .common import add_errors, posted
 
 PER_PAGE = 50
 FILTERS = (
@@ -62,21 +57,6 @@ SORT_LABELS = {
     "due": gettext_lazy("Due soonest"),
     "changed": gettext_lazy("Recently changed"),
 }
-
-
-def _add_errors(form, exc: ValidationError, names: dict | None = None) -> None:
-    """Put a service's errors on the form's fields (``names``: service → form)."""
-    if not hasattr(exc, "error_dict"):
-        form.add_error(None, exc.messages)
-        return
-    for field, errors in exc.message_dict.items():
-        field = (names or {}).get(field, field)
-        form.add_error(field if field in form.fields else None, errors)
-
-
-def _posted(request):
-    """The form data of a POST (even an empty one), None otherwise."""
-    return request.POST if request.method == "POST" else None
 
 
 # --- The list -------------------------------------------------------------------------
@@ -332,7 +312,7 @@ def ticket_reply(request, pk: int):
                 status=data["status"],
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_errors(form, exc)
         else:
             messages.success(
                 request, _("The reply is in the outbox and goes out in a moment.")
@@ -352,7 +332,7 @@ def ticket_note(request, pk: int):
                 actor=request.user, ticket=ticket, text=form.cleaned_data["text"]
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_errors(form, exc)
         else:
             messages.success(request, _("The note is saved."))
             return redirect(ticket)
@@ -370,7 +350,7 @@ def ticket_change(request, pk: int):
                 actor=request.user, ticket=ticket, **form.cleaned_data
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_errors(form, exc)
         else:
             messages.success(request, _("The ticket is saved."))
             return redirect(ticket)
@@ -388,7 +368,7 @@ def ticket_escalate(request, pk: int):
                 actor=request.user, ticket=ticket, reason=form.cleaned_data["reason"]
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_errors(form, exc)
         else:
             messages.success(
                 request, _("%(user)s has the ticket now.") % {"user": ticket.assignee}
@@ -419,7 +399,7 @@ def ticket_create(request):
         contact = visible.filter(pk=int(raw)).first()
         if contact is not None:
             initial.update(contact=contact.pk, contact_label=_contact_label(contact))
-    form = TicketForm(_posted(request), initial=initial)
+    form = TicketForm(posted(request), initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         contact = visible.filter(pk=data["contact"]).first()
@@ -452,7 +432,7 @@ def ticket_create(request):
                     order=order,
                 )
             except ValidationError as exc:
-                _add_errors(form, exc)
+                add_errors(form, exc)
             else:
                 messages.success(
                     request,
@@ -493,157 +473,3 @@ def contact_tickets(request, pk: int):
             "icons": CHANNEL_ICONS,
         },
     )
-
-
-# --- Queues and settings --------------------------------------------------------------
-
-
-@role_required(Permission.MANAGE)
-def queue_list(request):
-    """The queues; which shop events open tickets, and the desk's business hours
-    (both forms post here, the hours with ``form=hours``)."""
-    current = ServiceSettings.current()
-    posted = _posted(request)
-    hours_posted = posted is not None and posted.get("form") == "hours"
-    settings_form = ServiceSettingsForm(
-        None if hours_posted else posted,
-        initial={
-            "open_on_late_shipment": current.open_on_late_shipment,
-            "open_on_unavailable": current.open_on_unavailable,
-        },
-    )
-    hours_form = BusinessHoursForm(
-        posted if hours_posted else None,
-        initial={
-            "work_days": list(current.work_days),
-            "work_start": current.work_start,
-            "work_end": current.work_end,
-            "holiday_region": current.holiday_region,
-        },
-    )
-    form = hours_form if hours_posted else settings_form
-    if posted is not None and form.is_valid():
-        try:
-            services.service_settings_save(actor=request.user, **form.cleaned_data)
-        except ValidationError as exc:
-            _add_errors(form, exc)
-        else:
-            messages.success(request, _("The settings are saved."))
-            return redirect("service:queue_list")
-    queues = (
-        selectors.queues()
-        .select_related("team_lead")
-        .annotate(
-            open_tickets=Count("tickets", filter=Q(tickets__status__in=OPEN_STATUSES))
-        )
-    )
-    today = timezone.localdate()
-    return render(
-        request,
-        "service/queue_list.html",
-        {
-            "queues": queues,
-            "settings_form": settings_form,
-            "hours_form": hours_form,
-            "holidays": [
-                (day, name)
-                for day, name in holidays_in(current.holiday_region, today.year)
-                if day >= today
-            ],
-        },
-        status=422 if form.errors else 200,
-    )
-
-
-@role_required(Permission.MANAGE)
-def queue_edit(request, pk: int | None = None):
-    queue = get_object_or_404(selectors.queues(), pk=pk) if pk else None
-    initial = None
-    if queue is not None:
-        initial = {
-            "name": queue.name,
-            "team": queue.team_id,
-            "mailbox": queue.mailbox_id,
-            "team_lead": queue.team_lead_id,
-            "escalation_owner": queue.escalation_owner_id,
-            "is_default": queue.is_default,
-        }
-    form = QueueForm(_posted(request), initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.queue_save(actor=request.user, queue=queue, **form.cleaned_data)
-        except ValidationError as exc:
-            _add_errors(form, exc)
-        else:
-            messages.success(request, _("The queue is saved."))
-            return redirect("service:queue_list")
-    return render(
-        request,
-        "service/queue_form.html",
-        {"form": form, "queue": queue},
-        status=422 if form.errors else 200,
-    )
-
-
-# --- Service levels -------------------------------------------------------------------
-
-
-def _duration(minutes: int, *, day_minutes: int, working: bool) -> str:
-    """A service level's time: "30 min", "1.5 h", "2 working days", "3 days"."""
-    if minutes < 60:
-        return _("%(n)d min") % {"n": minutes}
-    if day_minutes and minutes >= day_minutes and minutes % day_minutes == 0:
-        days = minutes // day_minutes
-        if working:
-            return ngettext("%(n)d working day", "%(n)d working days", days) % {
-                "n": days
-            }
-        return ngettext("%(n)d day", "%(n)d days", days) % {"n": days}
-    hours = round(minutes / 60, 2)
-    hours = int(hours) if hours == int(hours) else hours
-    return _("%(n)s h") % {"n": number_format(hours)}
-
-
-@role_required(Permission.MANAGE)
-def sla_policy_list(request):
-    hours = ServiceSettings.current().business_hours()
-    start, end = (t.hour * 60 + t.minute for t in (hours.start, hours.end))
-    policies = list(selectors.sla_policies())
-    for policy in policies:
-        day = end - start if policy.business_hours else 24 * 60
-        policy.answer_within, policy.solve_within = (
-            _duration(minutes, day_minutes=day, working=policy.business_hours)
-            for minutes in (policy.first_response_minutes, policy.resolution_minutes)
-        )
-    return render(request, "service/sla_policy_list.html", {"policies": policies})
-
-
-@role_required(Permission.MANAGE)
-def sla_policy_edit(request, pk: int | None = None):
-    policy = get_object_or_404(selectors.sla_policies(), pk=pk) if pk else None
-    form = SlaPolicyForm.for_policy(policy, _posted(request))
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.sla_policy_save(
-                actor=request.user, policy=policy, **form.policy_data()
-            )
-        except ValidationError as exc:
-            _add_errors(form, exc, SlaPolicyForm.FIELD_NAMES)
-        else:
-            messages.success(request, _("The service level is saved."))
-            return redirect("service:sla_policy_list")
-    return render(
-        request,
-        "service/sla_policy_form.html",
-        {"form": form, "policy": policy},
-        status=422 if form.errors else 200,
-    )
-
-
-@require_POST
-@role_required(Permission.MANAGE)
-def sla_policy_delete(request, pk: int):
-    policy = get_object_or_404(selectors.sla_policies(), pk=pk)
-    services.sla_policy_delete(actor=request.user, policy=policy)
-    messages.success(request, _("%(name)s was deleted.") % {"name": policy.name})
-    return redirect("service:sla_policy_list")
