@@ -96,6 +96,12 @@ def contact_quick_search(*, user, query: str, limit: int = 8) -> list[Contact]:
     return rows
 
 
+def contact_ids_matching(*, user, query: str, limit: int = 200) -> list[int]:
+    """The ids of the contacts ``user`` sees that search-as-you-type finds first."""
+    rows = search_backend.quick_search(contacts_visible_to(user), query, limit=limit)
+    return [contact.pk for contact in rows]
+
+
 def company_quick_search(*, user, query: str, limit: int = 5) -> list[Company]:
     return search_backend.quick_search(companies_visible_to(user), query, limit=limit)
 

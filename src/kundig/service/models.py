@@ -6,7 +6,7 @@ import datetime as dt
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -20,6 +20,7 @@ from .choices import (
     TicketChannel,
     TicketStatus,
 )
+from .expressions import DUE_AT, PRIORITY_RANK
 
 
 class Queue(models.Model):
@@ -221,6 +222,30 @@ class Ticket(models.Model):
                 fields=["-created_at", "-id"],
                 condition=Q(status__in=[s.value for s in OPEN_STATUSES]),
                 name="service_ticket_open_idx",
+            ),
+            # The list's sorts, on the open tickets it shows by default.
+            models.Index(
+                PRIORITY_RANK,
+                F("created_at").desc(),
+                F("id").desc(),
+                condition=Q(status__in=[s.value for s in OPEN_STATUSES]),
+                name="service_ticket_prio_idx",
+            ),
+            models.Index(
+                # ascending, as PostgreSQL sorts: its NULLs (no clock) come
+                # last, as the list's "nulls last" asks (SQLite cannot say
+                # so in an index)
+                DUE_AT,
+                F("created_at"),
+                F("id"),
+                condition=Q(status__in=[s.value for s in OPEN_STATUSES]),
+                name="service_ticket_due_idx",
+            ),
+            models.Index(
+                F("updated_at").desc(),
+                F("id").desc(),
+                condition=Q(status__in=[s.value for s in OPEN_STATUSES]),
+                name="service_ticket_changed_idx",
             ),
             # The scheduler's service-level scan: each clock still running.
             models.Index(

@@ -55,7 +55,10 @@ class ShopResults:
 
     def text(self) -> str:
         width = max(len(r[0]) for r in self.rows) if self.rows else 0
-        return "\n".join(f"{w:<{width}}  {v:>18}  target {t}" for w, v, t in self.rows)
+        return "\n".join(
+            f"{w:<{width}}  {v:>18}" + (f"  target {t}" if t else "")
+            for w, v, t in self.rows
+        )
 
     def markdown(self) -> str:
         lines = ["| measure | result | target |", "|---|---:|---|"]

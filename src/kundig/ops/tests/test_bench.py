@@ -238,3 +238,15 @@ def test_the_service_benchmark_times_the_pages_and_the_scan(
     # a second run reuses the tickets and resets their clocks
     service_benchmark(tickets=40, requests=1, warmup=0, write=lambda _: None)
     assert Ticket.objects.count() == 40
+
+
+def test_a_measure_without_a_target_says_none():
+    from kundig.ops.bench.shop import ShopResults
+
+    results = ShopResults()
+    results.add("Scan, seconds", "4.25 s", "< 5 s")
+    results.add("Scan again, seconds", "0.011 s", "")
+
+    first, second = results.text().splitlines()
+    assert first.endswith("target < 5 s")
+    assert second.endswith("0.011 s")

@@ -108,7 +108,9 @@ def test_the_list_shows_only_the_tickets_one_may_see(
 
 
 def test_the_list_filters_and_sorts(agent, anna, sales_nord, make_contact, client_for):
-    erik = make_contact(sales_nord, first_name="Erik", last_name="Sommer")
+    erik = make_contact(
+        sales_nord, first_name="Erik", last_name="Sommer", email="erik@sommer.example"
+    )
     first = open_ticket(anna, "Lampe kaputt", priority="low", category="warranty")
     second = open_ticket(erik, "Paket fehlt", priority="urgent")
     third = open_ticket(anna, "Rechnung", category="complaint")
@@ -136,6 +138,7 @@ def test_the_list_filters_and_sorts(agent, anna, sales_nord, make_contact, clien
     assert subjects(queue=str(first.queue_id)) == subjects()
     assert subjects(q="paket") == ["Paket fehlt"]
     assert subjects(q="sommer") == ["Paket fehlt"]  # the customer's name
+    assert subjects(q="erik@sommer.example") == ["Paket fehlt"]  # their address
     assert subjects(q="weber lampe") == ["Lampe kaputt"]
     assert subjects(q=f"#{second.pk}") == ["Paket fehlt"]
     assert subjects(contact=str(erik.pk)) == ["Paket fehlt"]

@@ -124,8 +124,8 @@ def test_a_clock_close_to_its_end_warns_the_assignee_once(service_agent, anna):
     ticket.refresh_from_db()
     assert ticket.first_response_warned_at is not None
     assert DomainEvent.objects.filter(name="ticket.sla_warning").count() == 1
-    note = Notification.objects.get(user=service_agent)
-    assert note.title == "Answer soon: 1 ticket is close to its deadline"
+    note = Notification.objects.get(user=service_agent)  # in her language
+    assert note.title == "Bald antworten: 1 Ticket ist kurz vor seiner Frist"
 
 
 def test_an_overdue_answer_goes_to_the_team_lead(service_agent, anna, queue):
@@ -138,11 +138,12 @@ def test_an_overdue_answer_goes_to_the_team_lead(service_agent, anna, queue):
     ticket.refresh_from_db()
     assert ticket.assignee == queue.team_lead and ticket.escalation_level == 1
     assert ticket.first_response_breached_at is not None
+    # written in the team lead's language (German here)
     assert ticket.entries.get(kind="note").body == (
-        f"Escalated to {queue.team_lead}: the answer is overdue."
+        f"Eskaliert an {queue.team_lead}: die Antwort ist überfällig."
     )
     assert Notification.objects.get(user=queue.team_lead).title == (
-        "1 ticket escalated to you"
+        "1 Ticket an Sie eskaliert"
     )
     assert DomainEvent.objects.filter(name="ticket.sla_breached").count() == 1
     assert DomainEvent.objects.filter(name="ticket.escalated").count() == 1
