@@ -17,17 +17,21 @@ PRIORITY_RANK = Case(
     default=Value(len(PRIORITY_ORDER)),
     output_field=IntegerField(),
 )
+# (plain strings, and the lookups below in alphabetical order: an index on an
+# expression compares equal to its migration's only as the migration writes it)
+_OPEN = tuple(status.value for status in OPEN_STATUSES)
+
 # The clock that runs out next: the answer's until it is answered, then the
 # solution's unless it waits on the customer; none once solved or closed.
 DUE_AT = Case(
     When(
-        status__in=OPEN_STATUSES,
         first_response_at__isnull=True,
+        status__in=_OPEN,
         then=F("first_response_due_at"),
     ),
     When(
-        status__in=OPEN_STATUSES,
         sla_paused_at__isnull=True,
+        status__in=_OPEN,
         then=F("resolution_due_at"),
     ),
     default=None,
