@@ -9,6 +9,7 @@ scanned all of 100,000 tickets (ADR 22).
 import pytest
 from django.db import connection
 
+from kundig.messaging.tests.test_outbox_indexes import plan
 from kundig.service import selectors
 
 pytestmark = [
@@ -20,15 +21,6 @@ DEFAULTS = {
     "status": "open", "queue": None, "assignee": "", "priority": "", "category": "",
     "channel": "", "contact": None, "q": "", "due": "", "sort": "newest",
 }  # fmt: skip
-
-
-def plan(queryset, *settings: str) -> str:
-    sql, params = queryset.query.sql_with_params()
-    with connection.cursor() as cursor:
-        for setting in ("enable_seqscan", "enable_sort", *settings):
-            cursor.execute(f"SET LOCAL {setting} = off")
-        cursor.execute("EXPLAIN " + sql, params)
-        return "\n".join(row[0] for row in cursor.fetchall())
 
 
 def first_page(user, **filters):

@@ -24,24 +24,6 @@ pytestmark = pytest.mark.django_db
 TICKET_LIST = 9
 
 
-def english(user):
-    user.language = "en"
-    user.save(update_fields=["language"])
-    return user
-
-
-@pytest.fixture
-def agent(service_agent):
-    return english(service_agent)
-
-
-@pytest.fixture
-def anna(make_contact, sales_nord):
-    return make_contact(
-        sales_nord, first_name="Anna", last_name="Weber", email="anna@example.de"
-    )
-
-
 @pytest.fixture
 def ticket(agent, anna):
     return services.ticket_open(

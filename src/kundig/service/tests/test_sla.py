@@ -25,15 +25,6 @@ def anna(make_contact, sales_nord):
     return make_contact(sales_nord, first_name="Anna", email="anna@example.de")
 
 
-@pytest.fixture
-def queue(manager_nord, admin):
-    queue = Queue.objects.get(is_default=True)
-    queue.team_lead = manager_nord
-    queue.escalation_owner = admin
-    queue.save()
-    return queue
-
-
 def call(actor, contact, **extra):
     return services.ticket_open(
         actor=actor, contact=contact, subject="Anruf", channel="phone", **extra

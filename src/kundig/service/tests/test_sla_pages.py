@@ -15,49 +15,17 @@ from kundig.core.models import AuditEntry
 from kundig.service import services
 from kundig.service.calendar import holidays_in
 from kundig.service.models import Queue, ServiceSettings, SlaPolicy, Ticket
-from kundig.service.tests.test_pages import TICKET_LIST
+from kundig.service.tests.conftest import english
+from kundig.service.tests.test_pages import TICKET_LIST, listed, open_ticket
 
 pytestmark = pytest.mark.django_db
 
 HOUR = dt.timedelta(hours=1)
 
 
-def english(user):
-    user.language = "en"
-    user.save(update_fields=["language"])
-    return user
-
-
-@pytest.fixture
-def agent(service_agent):
-    return english(service_agent)
-
-
 @pytest.fixture
 def boss(admin):
     return english(admin)
-
-
-@pytest.fixture
-def anna(make_contact, sales_nord):
-    return make_contact(
-        sales_nord, first_name="Anna", last_name="Weber", email="anna@example.de"
-    )
-
-
-@pytest.fixture
-def queue(manager_nord, admin):
-    queue = Queue.objects.get(is_default=True)
-    queue.team_lead = manager_nord
-    queue.escalation_owner = admin
-    queue.save()
-    return queue
-
-
-def open_ticket(contact, subject="Frage", **fields):
-    return services.ticket_open(
-        actor=None, contact=contact, subject=subject, channel="web", **fields
-    )
 
 
 def clocks(ticket, **fields) -> Ticket:
@@ -75,10 +43,6 @@ def text(response) -> str:
 def card(response) -> str:
     page = text(response)
     return page[page.index('id="service-level"') :].split('id="change"')[0]
-
-
-def listed(response) -> list[str]:
-    return [t.subject for t in response.context["page"].object_list]
 
 
 # --- a ticket's clocks ----------------------------------------------------------------
