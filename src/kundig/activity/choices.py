@@ -17,6 +17,7 @@ class Kind(models.TextChoices):
     REVOCATION = "revocation", _("Revocation")
     REFUND = "refund", _("Refund")
     TICKET = "ticket", _("Ticket")
+    GOODWILL = "goodwill", _("Goodwill")
     SURVEY = "survey", _("Survey")
     CAMPAIGN = "campaign", _("Campaign")
 
@@ -58,6 +59,7 @@ DEFAULT_CHANNEL = {
     Kind.REVOCATION: Channel.SHOP,
     Kind.REFUND: Channel.SHOP,
     Kind.TICKET: Channel.EMAIL,
+    Kind.GOODWILL: Channel.INTERNAL,
     Kind.SURVEY: Channel.EMAIL,
     Kind.CAMPAIGN: Channel.EMAIL,
 }
@@ -80,7 +82,7 @@ KIND_ICONS = {
     Kind.ORDER: "shopping-cart", Kind.SHIPMENT: "truck",
     Kind.RETURN: "arrow-back-up", Kind.REVOCATION: "file-x",
     Kind.REFUND: "cash-banknote", Kind.TICKET: "lifebuoy", Kind.SURVEY: "star",
-    Kind.CAMPAIGN: "speakerphone",
+    Kind.CAMPAIGN: "speakerphone", Kind.GOODWILL: "gift",
 }  # fmt: skip
 
 KIND_COLORS = {
@@ -88,7 +90,7 @@ KIND_COLORS = {
     Kind.CHAT: "cyan", Kind.LETTER: "orange", Kind.SOCIAL: "pink",
     Kind.TASK_COMPLETED: "teal", Kind.ORDER: "lime", Kind.SHIPMENT: "indigo",
     Kind.RETURN: "red", Kind.TICKET: "azure", Kind.SURVEY: "yellow",
-    Kind.CAMPAIGN: "secondary",
+    Kind.CAMPAIGN: "secondary", Kind.GOODWILL: "pink",
 }  # fmt: skip
 
 

@@ -156,7 +156,11 @@ def language_of(contact) -> str:
 
 
 def load(recipients: list[Recipient], *, mailbox) -> list[Merge | None]:
-    """The merge data for each recipient, in order; None where the contact is gone."""
+    """The merge data for each recipient, in order; None where the contact is gone.
+
+    Without a ``mailbox`` (a reply drafted before one is chosen) the sender is
+    empty.
+    """
     contacts = contact_selectors.contacts_for_messages(r.contact_id for r in recipients)
     wanted: dict[str, set[int]] = defaultdict(set)
     for recipient in recipients:
@@ -176,7 +180,9 @@ def load(recipients: list[Recipient], *, mailbox) -> list[Merge | None]:
         records.setdefault("order", {}).update(
             commerce_selectors.records_for_messages("order", missing_orders)
         )
-    sender = {"name": mailbox.sender_name or mailbox.name, "email": mailbox.email}
+    sender = {"name": "", "email": ""}
+    if mailbox is not None:
+        sender = {"name": mailbox.sender_name or mailbox.name, "email": mailbox.email}
     out: list[Merge | None] = []
     for recipient in recipients:
         contact = contacts.get(recipient.contact_id)

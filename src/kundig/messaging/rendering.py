@@ -101,6 +101,10 @@ MERGE_FIELDS: dict[str, dict[str, str]] = {
         "amount": gettext_lazy("Refunded amount with currency"),
         "refunded_at": gettext_lazy("Refunded, formatted"),
     },
+    "ticket": {
+        "number": gettext_lazy("Ticket number, e.g. #42"),
+        "subject": gettext_lazy("Ticket subject"),
+    },
     "offer": {
         "text": gettext_lazy("The goodwill offer a manager set for this playbook"),
         "code": gettext_lazy("Its coupon code, if any"),
@@ -350,6 +354,11 @@ def render(
     return Rendered(subject=rendered_subject[:300], html=document, text=plain)
 
 
+def render_text(source: str, context: dict) -> str:
+    """Render a plain-text template (a saved reply); raise :class:`RenderError`."""
+    return _render(_text_env, source, context, "text").strip()
+
+
 # --- Checking a template when it is saved ------------------------------------------
 
 
@@ -502,6 +511,18 @@ def check(*, subject: str, html: str, text: str, language: str) -> dict[str, lis
     return errors
 
 
+def check_text(source: str, *, language: str) -> list[str]:
+    """Return the problems of a plain-text template (a saved reply), by line."""
+    problems = _problems_in(source, "text")
+    if problems:
+        return [str(problem) for problem in problems]
+    try:
+        render_text(source, sample_context(language))
+    except RenderError as exc:
+        return [str(Problem("text", exc.line, exc.message))]
+    return []
+
+
 # --- Formatting merge values --------------------------------------------------------
 
 
@@ -578,6 +599,10 @@ def sample_context(language: str) -> dict:
             "received_on": d(2026, 11, 10), "refund_due_on": d(2026, 11, 24),
         },
         "ret": {"rma_number": "R-2026-118", "received_at": d(2026, 11, 12)},
+        "ticket": {
+            "number": "#42",
+            "subject": "Wo bleibt mein Paket?" if german else "Where is my parcel?",
+        },
         "refund": {"amount": m("59.90"), "refunded_at": d(2026, 11, 14)},
         "offer": {
             "text": "10 % auf Ihre nächste Bestellung"

@@ -72,3 +72,36 @@ class EntryKind(models.TextChoices):
     CUSTOMER = "customer", _("From the customer")
     REPLY = "reply", _("Reply")
     NOTE = "note", _("Internal note")
+
+
+class GoodwillKind(models.TextChoices):
+    VOUCHER = "voucher", _("Voucher")
+    DISCOUNT = "discount", _("Discount on the next order")
+    FREE_RETURN = "free_return", _("Free return shipping")
+    PARTIAL_REFUND = "partial_refund", _("Partial refund")
+    REPLACEMENT = "replacement", _("Replacement")
+
+
+# Kinds the customer redeems with a code.
+CODE_KINDS = (GoodwillKind.VOUCHER, GoodwillKind.DISCOUNT)
+
+GOODWILL_ICONS = {
+    GoodwillKind.VOUCHER: "gift",
+    GoodwillKind.DISCOUNT: "discount-2",
+    GoodwillKind.FREE_RETURN: "truck-return",
+    GoodwillKind.PARTIAL_REFUND: "cash-banknote",
+    GoodwillKind.REPLACEMENT: "replace",
+}
+
+
+class OfferStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting for approval")
+    GRANTED = "granted", _("Granted")
+    REJECTED = "rejected", _("Rejected")
+
+
+OFFER_COLORS = {
+    OfferStatus.PENDING: "yellow",
+    OfferStatus.GRANTED: "green",
+    OfferStatus.REJECTED: "secondary",
+}

@@ -13,8 +13,14 @@ from kundig.core.models import Team, User
 from kundig.messaging.models import Mailbox
 
 from .calendar import regions
-from .choices import Priority, TicketCategory, TicketChannel, TicketStatus
-from .models import Queue, SlaPolicy
+from .choices import (
+    GoodwillKind,
+    Priority,
+    TicketCategory,
+    TicketChannel,
+    TicketStatus,
+)
+from .models import CrisisPlan, Queue, SlaPolicy
 
 # What an agent logs by hand; mail and shop events open tickets on their own.
 AGENT_CHANNELS = [
@@ -177,6 +183,28 @@ class QueueForm(forms.Form):
     )
 
 
+class ValuedCustomersForm(forms.Form):
+    """From which revenue a customer counts as valued, and what that is worth."""
+
+    valued_revenue = forms.DecimalField(
+        label=_("Valued customers from (revenue)"),
+        min_value=0,
+        max_digits=12,
+        decimal_places=2,
+        localize=True,
+        help_text=_("What a customer has bought in all, by their figures."),
+    )
+    valued_factor = forms.DecimalField(
+        label=_("Their goodwill limits ×"),
+        min_value=1,
+        max_value=Decimal("99"),
+        max_digits=4,
+        decimal_places=2,
+        localize=True,
+        help_text=_("2 doubles what agents and team leads may grant them."),
+    )
+
+
 class ServiceSettingsForm(forms.Form):
     open_on_late_shipment = forms.BooleanField(
         label=_("Open a ticket when a parcel is late"), required=False
@@ -328,3 +356,143 @@ class EscalateForm(forms.Form):
         max_length=300,
         help_text=_("Optional; goes on the ticket as a note."),
     )
+
+
+# --- Crisis plans and goodwill --------------------------------------------------------
+
+
+def _money_field(label, help_text=""):
+    return forms.DecimalField(
+        label=label,
+        min_value=0,
+        max_value=Decimal("100000"),
+        max_digits=10,
+        decimal_places=2,
+        help_text=help_text,
+        localize=True,
+    )
+
+
+class CrisisPlanForm(forms.Form):
+    """A plan; its goodwill catalogue is :data:`GoodwillOptionFormSet`."""
+
+    category = forms.ChoiceField(label=_("Category"), choices=TicketCategory.choices)
+    name = forms.CharField(label=_("Name"), max_length=100)
+    responsible = forms.ModelChoiceField(
+        label=_("Responsible"),
+        queryset=active_users(),
+        required=False,
+        empty_label="—",
+        help_text=_("Who answers for these cases; shown on each ticket."),
+    )
+    solution_hours = forms.IntegerField(
+        label=_("Solve within (business hours)"),
+        min_value=1,
+        max_value=8760,
+        required=False,
+    )
+    steps = forms.CharField(
+        label=_("Checklist"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text=_("One step per line."),
+    )
+    response_de = forms.CharField(
+        label=_("Answer in German"),
+        required=False,
+        max_length=20_000,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text=_(
+            "A reply the agent starts from. Merge fields as in message templates: "
+            "{{ salutation }}, {{ order.number }}, {{ ticket.number }} …"
+        ),
+    )
+    response_en = forms.CharField(
+        label=_("Answer in English"),
+        required=False,
+        max_length=20_000,
+        widget=forms.Textarea(attrs={"rows": 6}),
+    )
+    agent_limit = _money_field(_("Agents may grant up to"), _("Without asking anyone."))
+    team_lead_limit = _money_field(
+        _("Team leads may grant up to"),
+        _("The queue's team lead and managers; above, the escalation owner approves."),
+    )
+    is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)
+
+    @classmethod
+    def for_plan(cls, plan: CrisisPlan | None, data=None) -> CrisisPlanForm:
+        initial = {"is_active": True, "agent_limit": "25", "team_lead_limit": "100"}
+        if plan is not None:
+            initial = {
+                "category": plan.category,
+                "name": plan.name,
+                "responsible": plan.responsible_id,
+                "solution_hours": plan.solution_hours,
+                "steps": "\n".join(step.text for step in plan.steps.all()),
+                "response_de": plan.response_de,
+                "response_en": plan.response_en,
+                "agent_limit": plan.agent_limit,
+                "team_lead_limit": plan.team_lead_limit,
+                "is_active": plan.is_active,
+            }
+        return cls(data, initial=initial)
+
+    def plan_data(self) -> dict:
+        """The cleaned data as :func:`services.crisis_plan_save` takes it."""
+        data = dict(self.cleaned_data)
+        data["steps"] = data["steps"].splitlines()
+        return data
+
+
+class GoodwillOptionForm(forms.Form):
+    kind = forms.ChoiceField(
+        label=_("Kind"), choices=[("", "—"), *GoodwillKind.choices], required=False
+    )
+    label = forms.CharField(label=_("Label"), max_length=100, required=False)
+    amount = _money_field(_("Amount"))
+    amount.required = False
+
+    def clean(self):
+        data = super().clean()
+        if data.get("kind") and data.get("amount") is None:
+            self.add_error("amount", _("Give the amount it suggests."))
+        if data.get("amount") is not None and not data.get("kind"):
+            self.add_error("kind", _("Choose a kind."))
+        return data
+
+
+GoodwillOptionFormSet = forms.formset_factory(
+    GoodwillOptionForm, extra=2, max_num=20, validate_max=True
+)
+
+
+def option_rows(formset) -> list[dict]:
+    """The catalogue's filled rows, as the service takes them."""
+    return [
+        {"kind": row["kind"], "label": row["label"], "amount": row["amount"]}
+        for row in (form.cleaned_data for form in formset.forms)
+        if row.get("kind")
+    ]
+
+
+class GoodwillOfferForm(forms.Form):
+    """Goodwill on a ticket; ``key`` makes a double click offer it once."""
+
+    kind = forms.ChoiceField(label=_("Kind"), choices=GoodwillKind.choices)
+    label = forms.CharField(label=_("Label"), max_length=100, required=False)
+    amount = forms.CharField(label=_("Amount"), max_length=20)
+    reason = forms.CharField(
+        label=_("Why"),
+        max_length=300,
+        required=False,
+        help_text=_("For whoever approves; goes on the ticket."),
+    )
+    key = forms.CharField(widget=forms.HiddenInput, max_length=64)
+
+
+class GoodwillDecisionForm(forms.Form):
+    decision = forms.ChoiceField(
+        choices=[("approve", _("Approve")), ("reject", _("Reject"))]
+    )
+    note = forms.CharField(label=_("Note"), max_length=300, required=False)

@@ -6,11 +6,19 @@ from django.db.models import F, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from kundig.contacts import selectors as contact_selectors
-from kundig.core.choices import Visibility
+from kundig.core.choices import Role, Visibility
 
-from .choices import OPEN_STATUSES
+from .choices import OPEN_STATUSES, OfferStatus
 from .expressions import DUE_AT, PRIORITY_RANK
-from .models import Queue, SlaPolicy, Ticket, TicketEntry
+from .models import (
+    CrisisPlan,
+    GoodwillOffer,
+    Queue,
+    SlaPolicy,
+    StepDone,
+    Ticket,
+    TicketEntry,
+)
 
 # A search word matches the tickets of at most this many customers.
 SEARCH_CUSTOMERS = 200
@@ -147,3 +155,61 @@ def queues() -> QuerySet[Queue]:
 def sla_policies() -> QuerySet[SlaPolicy]:
     """The service levels in the order they are tried."""
     return SlaPolicy.objects.order_by("position", "id")
+
+
+def crisis_plans() -> QuerySet[CrisisPlan]:
+    return CrisisPlan.objects.select_related("responsible").prefetch_related(
+        "steps", "options"
+    )
+
+
+def plans_by_category() -> dict[str, CrisisPlan]:
+    return {plan.category: plan for plan in CrisisPlan.objects.filter(is_active=True)}
+
+
+def ticket_offers(ticket: Ticket) -> list[GoodwillOffer]:
+    return list(
+        ticket.offers.select_related("offered_by", "approver", "decided_by").order_by(
+            "-created_at", "-id"
+        )
+    )
+
+
+def steps_done(ticket: Ticket) -> dict[int, StepDone]:
+    """The plan steps ticked off on ``ticket``, by step id."""
+    return {
+        done.step_id: done
+        for done in StepDone.objects.filter(ticket=ticket).select_related("done_by")
+    }
+
+
+def offers_to_decide(*, user) -> QuerySet[GoodwillOffer]:
+    """Goodwill waiting for approval that may be ``user``'s to decide.
+
+    Those asked of them, and those on tickets of the queues they lead or
+    own; all of them for administrators and managers; always only on tickets
+    they may see. Whether their limit covers the amount is
+    :func:`services.may_decide`'s to say.
+    """
+    offers = GoodwillOffer.objects.filter(status=OfferStatus.PENDING)
+    if user.effective_visibility != Visibility.ALL:
+        offers = offers.filter(ticket__in=tickets_visible_to(user))
+    if user.role not in (Role.ADMIN, Role.MANAGER):
+        offers = offers.filter(
+            Q(approver=user)
+            | Q(ticket__queue__team_lead=user)
+            | Q(ticket__queue__escalation_owner=user)
+        )
+    return offers.select_related(
+        "ticket__queue", "ticket__contact__figures", "contact", "offered_by", "approver"
+    ).order_by("created_at", "id")
+
+
+def offers_asked_by(*, user, limit: int = 20) -> QuerySet[GoodwillOffer]:
+    """What ``user`` offered lately, granted or not."""
+    offers = GoodwillOffer.objects.filter(offered_by=user)
+    if user.effective_visibility != Visibility.ALL:
+        offers = offers.filter(ticket__in=tickets_visible_to(user))
+    return offers.select_related(
+        "ticket", "contact", "decided_by", "approver"
+    ).order_by("-created_at", "-id")[:limit]

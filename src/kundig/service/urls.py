@@ -12,6 +12,28 @@ urlpatterns = [
     path("tickets/<int:pk>/note/", views.ticket_note, name="ticket_note"),
     path("tickets/<int:pk>/change/", views.ticket_change, name="ticket_change"),
     path("tickets/<int:pk>/escalate/", views.ticket_escalate, name="ticket_escalate"),
+    path("tickets/<int:pk>/steps/<int:step>/", views.ticket_step, name="ticket_step"),
+    path("tickets/<int:pk>/goodwill/", views.ticket_goodwill, name="ticket_goodwill"),
+    path("tickets/goodwill/", views.goodwill_approvals, name="goodwill_approvals"),
+    path(
+        "tickets/goodwill/<int:pk>/decide/",
+        views.goodwill_decide,
+        name="goodwill_decide",
+    ),
+    path("tickets/crisis-plans/", views.crisis_plan_list, name="crisis_plan_list"),
+    path(
+        "tickets/crisis-plans/new/", views.crisis_plan_edit, name="crisis_plan_create"
+    ),
+    path(
+        "tickets/crisis-plans/<int:pk>/",
+        views.crisis_plan_edit,
+        name="crisis_plan_edit",
+    ),
+    path(
+        "tickets/crisis-plans/<int:pk>/delete/",
+        views.crisis_plan_delete,
+        name="crisis_plan_delete",
+    ),
     path("tickets/queues/", views.queue_list, name="queue_list"),
     path("tickets/queues/new/", views.queue_edit, name="queue_create"),
     path("tickets/queues/<int:pk>/", views.queue_edit, name="queue_edit"),

@@ -1,6 +1,18 @@
 """The service desk's writes: tickets (tickets.py), the service-level clocks and
-escalation (sla.py), queues, service levels and settings (setup.py)."""
+escalation (sla.py), queues, service levels and settings (setup.py), crisis
+plans and goodwill (crisis.py)."""
 
+from .crisis import (
+    crisis_plan_delete,
+    crisis_plan_for,
+    crisis_plan_save,
+    crisis_step_toggle,
+    goodwill_decide,
+    goodwill_limit,
+    goodwill_offer,
+    may_decide,
+    plan_response,
+)
 from .setup import (
     queue_save,
     service_settings_save,
@@ -21,7 +33,16 @@ from .tickets import (
 )
 
 __all__ = [
+    "crisis_plan_delete",
+    "crisis_plan_for",
+    "crisis_plan_save",
+    "crisis_step_toggle",
+    "goodwill_decide",
+    "goodwill_limit",
+    "goodwill_offer",
+    "may_decide",
     "new_form_key",
+    "plan_response",
     "queue_save",
     "service_settings_save",
     "sla_policy_delete",

@@ -4,6 +4,7 @@ tickets, and the desk's business hours."""
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -135,7 +136,7 @@ def sla_policy_delete(*, actor, policy: SlaPolicy) -> None:
 
 SETTINGS_FIELDS = (
     "open_on_late_shipment", "open_on_unavailable", "work_days", "work_start",
-    "work_end", "holiday_region",
+    "work_end", "holiday_region", "valued_revenue", "valued_factor",
 )  # fmt: skip
 
 
@@ -159,8 +160,11 @@ def service_settings_save(
     work_start: dt.time | None = None,
     work_end: dt.time | None = None,
     holiday_region: str | None = None,
+    valued_revenue: Decimal | None = None,
+    valued_factor: Decimal | None = None,
 ) -> ServiceSettings:
-    """Switch tickets from shop events on or off, and set the desk's hours.
+    """Switch tickets from shop events on or off, set the desk's hours, and
+    which customers count as valued for goodwill.
 
     What is left out (None) stays as it is. New hours count for the clocks
     set from now on; running clocks keep their deadlines.
@@ -181,6 +185,8 @@ def service_settings_save(
         ("open_on_unavailable", open_on_unavailable),
         ("work_start", work_start),
         ("work_end", work_end),
+        ("valued_revenue", valued_revenue),
+        ("valued_factor", valued_factor),
     ):
         if value is not None:
             setattr(wanted, field, value)

@@ -2,7 +2,9 @@
 
 import pytest
 
+from kundig.core.services import user_create
 from kundig.messaging.tests.conftest import mailbox, smtp  # noqa: F401
+from kundig.service import services
 from kundig.service.models import Queue
 
 
@@ -33,3 +35,33 @@ def queue(manager_nord, admin):
     queue.escalation_owner = admin
     queue.save()
     return queue
+
+
+@pytest.fixture
+def lead(db):
+    """A service team lead who sees every customer."""
+    return english(
+        user_create(
+            email="lea@kundig.test", password="x", role="service",
+            team_name="Service", check_password=False, first_name="Lea",
+            last_name="Lead",
+        )
+    )  # fmt: skip
+
+
+@pytest.fixture
+def desk(lead, admin):
+    """The default queue: Lea leads it, the administrator takes the hard cases."""
+    queue = Queue.objects.get(is_default=True)
+    queue.team_lead, queue.escalation_owner = lead, english(admin)
+    queue.save()
+    return queue
+
+
+@pytest.fixture
+def late(anna, desk):
+    """A late-delivery ticket: its plan lets agents grant 25 €, team leads 100 €."""
+    return services.ticket_open(
+        actor=None, contact=anna, subject="Wo bleibt mein Paket?", channel="web",
+        category="late_delivery",
+    )  # fmt: skip

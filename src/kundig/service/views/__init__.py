@@ -1,5 +1,13 @@
-"""The service desk's pages: tickets (tickets.py), setting up (setup.py)."""
+"""The service desk's pages: tickets (tickets.py), setting up (setup.py),
+crisis plans and goodwill (crisis.py)."""
 
+from .crisis import (
+    crisis_plan_delete,
+    crisis_plan_edit,
+    crisis_plan_list,
+    goodwill_approvals,
+    goodwill_decide,
+)
 from .setup import (
     queue_edit,
     queue_list,
@@ -13,13 +21,20 @@ from .tickets import (
     ticket_create,
     ticket_detail,
     ticket_escalate,
+    ticket_goodwill,
     ticket_list,
     ticket_note,
     ticket_reply,
+    ticket_step,
 )
 
 __all__ = [
     "contact_tickets",
+    "crisis_plan_delete",
+    "crisis_plan_edit",
+    "crisis_plan_list",
+    "goodwill_approvals",
+    "goodwill_decide",
     "queue_edit",
     "queue_list",
     "sla_policy_delete",
@@ -29,7 +44,9 @@ __all__ = [
     "ticket_create",
     "ticket_detail",
     "ticket_escalate",
+    "ticket_goodwill",
     "ticket_list",
     "ticket_note",
     "ticket_reply",
+    "ticket_step",
 ]

@@ -27,6 +27,7 @@ from ..forms import (
     QueueForm,
     ServiceSettingsForm,
     SlaPolicyForm,
+    ValuedCustomersForm,
 )
 from ..models import ServiceSettings
 from .common import add_errors, posted
@@ -36,20 +37,20 @@ from .common import add_errors, posted
 
 @role_required(Permission.MANAGE)
 def queue_list(request):
-    """The queues; which shop events open tickets, and the desk's business hours
-    (both forms post here, the hours with ``form=hours``)."""
+    """The queues; which shop events open tickets, the desk's business hours,
+    and valued customers (the forms post here, told apart by ``form``)."""
     current = ServiceSettings.current()
     data = posted(request)
-    hours_posted = data is not None and data.get("form") == "hours"
+    which = data.get("form", "shop") if data is not None else None
     settings_form = ServiceSettingsForm(
-        None if hours_posted else data,
+        data if which == "shop" else None,
         initial={
             "open_on_late_shipment": current.open_on_late_shipment,
             "open_on_unavailable": current.open_on_unavailable,
         },
     )
     hours_form = BusinessHoursForm(
-        data if hours_posted else None,
+        data if which == "hours" else None,
         initial={
             "work_days": list(current.work_days),
             "work_start": current.work_start,
@@ -57,7 +58,14 @@ def queue_list(request):
             "holiday_region": current.holiday_region,
         },
     )
-    form = hours_form if hours_posted else settings_form
+    valued_form = ValuedCustomersForm(
+        data if which == "valued" else None,
+        initial={
+            "valued_revenue": current.valued_revenue,
+            "valued_factor": current.valued_factor,
+        },
+    )
+    form = {"hours": hours_form, "valued": valued_form}.get(which, settings_form)
     if data is not None and form.is_valid():
         try:
             services.service_settings_save(actor=request.user, **form.cleaned_data)
@@ -81,6 +89,7 @@ def queue_list(request):
             "queues": queues,
             "settings_form": settings_form,
             "hours_form": hours_form,
+            "valued_form": valued_form,
             "holidays": [
                 (day, name)
                 for day, name in holidays_in(current.holiday_region, today.year)

@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db.models import Q
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.timesince import timesince, timeuntil
 from django.utils.translation import gettext as _
@@ -30,6 +30,7 @@ from ..calendar import ALWAYS
 from ..choices import (
     CHANNEL_ICONS,
     STATUS_COLORS,
+    OfferStatus,
     Priority,
     TicketCategory,
     TicketChannel,
@@ -37,14 +38,16 @@ from ..choices import (
 )
 from ..forms import (
     EscalateForm,
+    GoodwillOfferForm,
     NoteForm,
     ReplyForm,
     TicketChangeForm,
     TicketForm,
     active_users,
 )
-from ..models import Queue, ServiceSettings
+from ..models import CrisisStep, Queue, ServiceSettings
 from .common import add_errors, posted
+from .crisis import crisis_context
 
 PER_PAGE = 50
 FILTERS = (
@@ -267,6 +270,7 @@ def _detail(
     note_form=None,
     change_form=None,
     escalate_form=None,
+    goodwill_form=None,
     status=200,
 ):
     user = request.user
@@ -279,11 +283,23 @@ def _detail(
         "service_level": _service_level(ticket),
         **_mail_links(user, entries),
         **_customer(user, ticket),
+        **crisis_context(user, ticket, goodwill_form=goodwill_form),
     }
     if user.has_role_permission(Permission.SERVICE_DESK):
+        initial = {"key": services.new_form_key()}
+        if reply_form is None and context["plan"] and request.GET.get("answer"):
+            # "Use the plan's answer": the reply starts from it.
+            initial["text"], problem = services.plan_response(
+                ticket=ticket, plan=context["plan"]
+            )
+            if problem:
+                messages.warning(
+                    request,
+                    _("Fill in by hand what the answer could not: %(problem)s")
+                    % {"problem": problem},
+                )
         context.update(
-            reply_form=reply_form
-            or ReplyForm(initial={"key": services.new_form_key()}),
+            reply_form=reply_form or ReplyForm(initial=initial),
             note_form=note_form or NoteForm(),
             change_form=change_form or TicketChangeForm.for_ticket(ticket),
             escalate_form=escalate_form or EscalateForm(),
@@ -378,6 +394,61 @@ def ticket_escalate(request, pk: int):
                 return redirect("service:ticket_list")
             return redirect(ticket)
     return _detail(request, ticket, escalate_form=form, status=422)
+
+
+@require_POST
+@role_required(Permission.SERVICE_DESK)
+def ticket_step(request, pk: int, step: int):
+    """Tick a plan's step off on the ticket, or take the tick back."""
+    ticket = selectors.ticket_get(user=request.user, pk=pk)
+    step = get_object_or_404(CrisisStep.objects.select_related("plan"), pk=step)
+    try:
+        services.crisis_step_toggle(
+            actor=request.user,
+            ticket=ticket,
+            step=step,
+            done=request.POST.get("done") == "1",
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    if request.htmx:
+        return render(
+            request,
+            "service/_crisis_plan.html",
+            {"ticket": ticket, **crisis_context(request.user, ticket)},
+        )
+    return redirect(ticket.get_absolute_url() + "#crisis-plan")
+
+
+@require_POST
+@role_required(Permission.SERVICE_DESK)
+def ticket_goodwill(request, pk: int):
+    """Offer goodwill: granted within the agent's limit, else asked for approval."""
+    ticket = selectors.ticket_get(user=request.user, pk=pk)
+    form = GoodwillOfferForm(request.POST)
+    if form.is_valid():
+        try:
+            offer = services.goodwill_offer(actor=request.user, ticket=ticket,
+                                            **form.cleaned_data)  # fmt: skip
+        except ValidationError as exc:
+            add_errors(form, exc, {"key": "__all__"})
+        else:
+            if offer.status == OfferStatus.GRANTED:
+                text = _("Granted: %(offer)s.") % {"offer": offer.label}
+                if offer.code:
+                    text += " " + _("Code %(code)s.") % {"code": offer.code}
+                messages.success(request, text)
+            else:
+                messages.info(
+                    request,
+                    _("Above your limit: %(offer)s waits for %(who)s to approve.")
+                    % {
+                        "offer": offer.label,
+                        "who": offer.approver or _("an administrator"),
+                    },
+                )
+            return redirect(ticket.get_absolute_url() + "#crisis-plan")
+    return _detail(request, ticket, goodwill_form=form, status=422)
 
 
 # --- A new ticket ---------------------------------------------------------------------

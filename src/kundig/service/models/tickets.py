@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 from django.conf import settings
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .calendar import BusinessHours
-from .choices import (
+from ..calendar import BusinessHours
+from ..choices import (
     OPEN_STATUSES,
     EntryKind,
     Priority,
@@ -20,7 +22,7 @@ from .choices import (
     TicketChannel,
     TicketStatus,
 )
-from .expressions import DUE_AT, PRIORITY_RANK
+from ..expressions import DUE_AT, PRIORITY_RANK
 
 
 class Queue(models.Model):
@@ -414,6 +416,23 @@ class ServiceSettings(models.Model):
         max_length=5,
         blank=True,
         help_text=_("A Bundesland's own holidays count too; empty: nationwide only."),
+    )
+    # Goodwill limits grow for customers who have bought much.
+    valued_revenue = models.DecimalField(
+        _("valued customers from (revenue)"),
+        max_digits=12,
+        decimal_places=2,
+        default=Decimal("1000.00"),
+        validators=[MinValueValidator(0)],
+        help_text=_("Customers who have bought at least this much are valued."),
+    )
+    valued_factor = models.DecimalField(
+        _("goodwill limits for valued customers ×"),
+        max_digits=4,
+        decimal_places=2,
+        default=Decimal("2.00"),
+        validators=[MinValueValidator(1)],
+        help_text=_("Every goodwill limit is multiplied by this for them."),
     )
 
     class Meta:
