@@ -74,6 +74,20 @@ def contact_commerce_summary(*, contact, recent: int = 5) -> dict:
     }
 
 
+def late_shipments() -> QuerySet[Shipment]:
+    """Parcels that are late and not delivered, the latest first, with their order."""
+    return (
+        Shipment.objects.filter(late_since__isnull=False, delivered_at__isnull=True)
+        .select_related("order")
+        .order_by("-late_since", "-id")
+    )
+
+
+def late_shipment_of(contact_id: int) -> Shipment | None:
+    """The customer's latest parcel that is late and not delivered, with its order."""
+    return late_shipments().filter(order__contact_id=contact_id).first()
+
+
 def contact_visible(*, user, pk: int):
     """The contact ``pk`` if ``user`` may see it, else None."""
     return contact_selectors.contacts_visible_to(user).filter(pk=pk).first()

@@ -1,10 +1,12 @@
 """The demo's service desk: a few customers wrote, and one called.
 
 ``demo_tickets_setup(mailbox)`` runs once, when the demo mailbox is created.
-Three customers with orders write to the demo mailbox — filed the way the
-IMAP reader files mail, so the worker turns each into a ticket as it would
-in a shop — and Selma from the service team logs a call. Later starts
-change nothing.
+Katrin leads the service team's queue and Greta, the administrator, takes
+the hard cases (escalations, goodwill above Katrin's limit). Three customers
+with orders write to the demo mailbox — the first one's parcel is late —
+filed the way the IMAP reader files mail, so the worker turns each into a
+ticket as it would in a shop; and Selma from the service team logs a call.
+Later starts change nothing.
 """
 
 from __future__ import annotations
@@ -16,12 +18,16 @@ from django.apps import apps
 from django.db import transaction
 from django.utils import timezone
 
+from kundig.commerce import selectors as commerce_selectors
 from kundig.contacts import selectors as contact_selectors
+from kundig.core.choices import Role
 from kundig.core.models import User
 from kundig.messaging.inbound import inbound_file
+from kundig.service import selectors as service_selectors
 from kundig.service import services as service
 
 SELMA = "selma.oezdemir@kundig.demo"
+KATRIN = "katrin.vogel@kundig.demo"
 
 # (subject, text) of the customers' mails, the first to the quietest buyer.
 MAILS = [
@@ -48,13 +54,25 @@ MAILS = [
 @transaction.atomic
 def demo_tickets_setup(mailbox) -> int:
     """File the demo customers' mails and Selma's call; return how many."""
+    _desk_people()
     customers = contact_selectors.customers_last_ordered_before(timezone.now())
     ids = list(
         customers.order_by("-last_order_at", "contact_id").values_list(
             "contact_id", flat=True
         )[: len(MAILS) + 1]
     )
-    contacts = apps.get_model("contacts", "Contact").objects.in_bulk(ids)
+    # The first mail asks where the parcel is: from a customer whose parcel is late.
+    Contact = apps.get_model("contacts", "Contact")
+    late = [s.order.contact_id for s in commerce_selectors.late_shipments()[:50]]
+    with_mail = set(
+        Contact.objects.filter(pk__in=late, emails__is_primary=True).values_list(
+            "pk", flat=True
+        )
+    )
+    late_one = next((pk for pk in late if pk in with_mail), None)
+    if late_one is not None:
+        ids = [late_one, *[pk for pk in ids if pk != late_one][: len(MAILS)]]
+    contacts = Contact.objects.in_bulk(ids)
     people = [contacts[pk] for pk in ids if pk in contacts]
     filed = 0
     for person, (subject, text) in zip(people, MAILS, strict=False):
@@ -85,3 +103,18 @@ def demo_tickets_setup(mailbox) -> int:
         )
         filed += 1
     return filed
+
+
+def _desk_people() -> None:
+    """Katrin leads the default queue; Greta, the administrator, owns escalations."""
+    admin = User.objects.filter(role=Role.ADMIN, is_active=True).order_by("pk").first()
+    katrin = User.objects.filter(email=KATRIN, is_active=True).first()
+    queue = service_selectors.queue_default()
+    if admin is None or queue is None:
+        return
+    service.queue_save(
+        actor=admin,
+        queue=queue,
+        team_lead=queue.team_lead or katrin,
+        escalation_owner=queue.escalation_owner or admin,
+    )

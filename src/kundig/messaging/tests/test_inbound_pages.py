@@ -41,6 +41,7 @@ def raw_mail(subject="Frage", *, html=None, attachments=(), **headers) -> bytes:
     message["Subject"] = subject
     message["Message-ID"] = make_msgid(domain="kunde.test")
     for name, value in headers.items():
+        del message[name.replace("_", "-")]  # From, To …: given ones replace these
         message[name.replace("_", "-")] = value
     message.set_content("Wo bleibt meine Bestellung?\n\nAnna")
     if html:

@@ -19,6 +19,7 @@ DEMO_USERS = [
     ("sophie.weiss@kundig.demo", "Sophie", "Weiß", "sales", "Süd"),
     ("maximilian.huber@kundig.demo", "Maximilian", "Huber", "sales", "Süd"),
     ("selma.oezdemir@kundig.demo", "Selma", "Özdemir", "service", "Service"),
+    ("katrin.vogel@kundig.demo", "Katrin", "Vogel", "service", "Service"),
     ("bjoern.lindner@kundig.demo", "Björn", "Lindner", "marketing", "Marketing"),
     ("ute.brandt@kundig.demo", "Ute", "Brandt", "manager", "Nord"),
     ("rolf.juergens@kundig.demo", "Rolf", "Jürgens", "read_only", "Süd"),

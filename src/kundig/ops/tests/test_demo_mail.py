@@ -14,7 +14,7 @@ from kundig.automation.models import Playbook, Run
 from kundig.commerce import services as commerce
 from kundig.commerce.tests.test_orders import order
 from kundig.core import events
-from kundig.core.models import AuditEntry
+from kundig.core.models import AuditEntry, DomainEvent
 from kundig.messaging import services as messaging
 from kundig.messaging.models import InboundMessage, Mailbox, Message
 from kundig.ops import caught_mail
@@ -185,6 +185,30 @@ def test_the_first_start_gives_the_service_desk_some_customer_requests(
             ),
         )
 
+    katrin = User.objects.create_user(
+        email="katrin.vogel@kundig.demo", password="x", role="service",
+        first_name="Katrin", last_name="Vogel",
+    )  # fmt: skip
+    # an older buyer whose parcel is late (as in the demo: no ticket of its own)
+    buyer = commerce.BuyerData(
+        customer_ref="c-late", email="spaet@example.de", first_name="Lotte",
+        last_name="Spät", street="Hauptstr. 2", postcode="10115", city="Berlin",
+    )  # fmt: skip
+    late = commerce.order_record(
+        actor=None, source="shop-1",
+        data=order("8100", buyer=buyer,
+                   placed_at=timezone.now() - dt.timedelta(days=20)),
+    ).order  # fmt: skip
+    commerce.shipment_record(
+        actor=None, source="shop-1", order=late,
+        data=commerce.ShipmentData(
+            external_id="s-8100", carrier="DHL",
+            promised_for=timezone.localdate() - dt.timedelta(days=5),
+        ),
+    )  # fmt: skip
+    commerce.shipments_flag_late()
+    DomainEvent.objects.update(dispatched_at=timezone.now())
+
     result = demo_mail_setup(host="127.0.0.1", port=2525)
     events.dispatch_pending()
     demo_mail_setup(host="127.0.0.1", port=2525)  # a later start
@@ -195,3 +219,8 @@ def test_the_first_start_gives_the_service_desk_some_customer_requests(
     call = Ticket.objects.get(channel="phone")
     assert call.assignee.email == "selma.oezdemir@kundig.demo"
     assert InboundMessage.objects.count() == 3
+    where = Ticket.objects.get(subject="Wo bleibt meine Bestellung?")
+    assert (where.contact, where.order, where.category) == (
+        late.contact, late, "late_delivery",
+    )  # fmt: skip
+    assert (where.queue.team_lead, where.queue.escalation_owner) == (katrin, admin)

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from kundig.activity.choices import Direction, Kind
 from kundig.activity.services import timeline_add
+from kundig.commerce import selectors as commerce_selectors
 from kundig.commerce.models import Order, Shipment
 from kundig.core.audit import audit_changes, audit_created
 from kundig.core.choices import Permission
@@ -233,6 +234,16 @@ def ticket_file_mail(inbound) -> Ticket:
             Queue.objects.filter(mailbox=inbound.mailbox_id).first()
             or selectors.queue_default()
         )
+        about = {"order": ticket.order if ticket is not None else None}
+        if ticket is None:
+            # A customer whose parcel is late most likely writes about it.
+            late = commerce_selectors.late_shipment_of(inbound.contact_id)
+            if late is not None:
+                about = {
+                    "order": late.order,
+                    "shipment": late,
+                    "category": TicketCategory.LATE_DELIVERY,
+                }
         return ticket_open(
             actor=None,
             contact=inbound.contact,
@@ -242,7 +253,7 @@ def ticket_file_mail(inbound) -> Ticket:
             mailbox=inbound.mailbox,
             inbound=inbound,
             source=f"mail:{inbound.pk}",
-            order=ticket.order if ticket is not None else None,
+            **about,
         )
     ticket = Ticket.objects.select_for_update(of=("self",)).get(pk=ticket.pk)
     TicketEntry.objects.create(

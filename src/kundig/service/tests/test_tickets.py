@@ -336,6 +336,37 @@ def test_a_late_parcel_of_an_order_with_an_open_ticket_becomes_a_note(
     assert asked.entries.filter(kind="note", body__contains="7002").exists()
 
 
+def test_a_mail_from_a_customer_whose_parcel_is_late_is_about_that_parcel(mailbox):
+    ServiceSettings.objects.create(pk=1, open_on_late_shipment=False)
+    placed, shipment = late_parcel("7003")
+    events.dispatch_pending()
+
+    mail_in(mailbox, From="Erika Mustermann <erika@example.de>")
+
+    ticket = Ticket.objects.get()
+    assert (ticket.order, ticket.shipment) == (placed, shipment)
+    assert ticket.category == "late_delivery"
+
+
+def test_a_mail_from_a_customer_without_a_late_parcel_is_a_question(mailbox):
+    placed, _shipment = late_parcel("7004")
+    commerce.shipment_record(
+        actor=None, source="shop-1", order=placed,
+        data=commerce.ShipmentData(
+            external_id="s-7004", carrier="DHL", delivered_at=timezone.now(),
+        ),
+    )  # fmt: skip
+    events.dispatch_pending()
+    ServiceSettings.objects.update_or_create(
+        pk=1, defaults={"open_on_late_shipment": False}
+    )
+
+    mail_in(mailbox, From="Erika Mustermann <erika@example.de>")
+
+    ticket = Ticket.objects.get(channel="email")
+    assert (ticket.order, ticket.category) == (None, "question")
+
+
 def test_late_parcels_open_nothing_when_switched_off():
     ServiceSettings.objects.create(pk=1, open_on_late_shipment=False)
     late_parcel()
