@@ -74,7 +74,7 @@ def test_it_creates_what_it_reports(demo):
     assert Company.objects.count() == 30
     shop = TimelineEntry.objects.filter(source_type="commerce.order")
     assert TimelineEntry.objects.exclude(source_type="commerce.order").count() == 3000
-    assert User.objects.count() == 9
+    assert User.objects.count() == 10
     # and the order history of eight customers, through the commerce services
     orders = apps.get_model("commerce", "Order").objects
     assert orders.count() == demo.counts["orders"] >= 8

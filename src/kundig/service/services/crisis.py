@@ -304,23 +304,23 @@ def crisis_step_toggle(*, actor, ticket: Ticket, step: CrisisStep, done: bool) -
 # --- Limits ---------------------------------------------------------------------------
 
 
-def is_valued(contact) -> bool:
+def is_valued(contact, desk: ServiceSettings | None = None) -> bool:
     """Whether the customer has bought enough for the higher goodwill limits."""
     try:
         revenue = contact.figures.revenue
     except ObjectDoesNotExist:
         return False
-    return revenue is not None and revenue >= ServiceSettings.current().valued_revenue
+    desk = desk or ServiceSettings.current()
+    return revenue is not None and revenue >= desk.valued_revenue
 
 
-def _factor(ticket: Ticket) -> Decimal:
-    if is_valued(ticket.contact):
-        return ServiceSettings.current().valued_factor
-    return Decimal(1)
+def goodwill_limit(
+    *, user, ticket: Ticket, plan: CrisisPlan, desk: ServiceSettings | None = None
+) -> Decimal | None:
+    """What ``user`` may grant on ``ticket`` without asking; None: no limit.
 
-
-def goodwill_limit(*, user, ticket: Ticket, plan: CrisisPlan) -> Decimal | None:
-    """What ``user`` may grant on ``ticket`` without asking; None: no limit."""
+    ``desk``: the service settings, when the caller has them already.
+    """
     if not user.has_role_permission(Permission.SERVICE_DESK):
         return Decimal(0)
     queue = ticket.queue
@@ -330,7 +330,10 @@ def goodwill_limit(*, user, ticket: Ticket, plan: CrisisPlan) -> Decimal | None:
         base = plan.team_lead_limit
     else:
         base = plan.agent_limit
-    return (base * _factor(ticket)).quantize(CENT)
+    desk = desk or ServiceSettings.current()
+    if is_valued(ticket.contact, desk):
+        base *= desk.valued_factor
+    return base.quantize(CENT)
 
 
 def _covers(limit: Decimal | None, amount: Decimal) -> bool:
@@ -535,7 +538,13 @@ def _ask(offer: GoodwillOffer) -> None:
             )
 
 
-def may_decide(*, user, offer: GoodwillOffer, plan: CrisisPlan | None) -> bool:
+def may_decide(
+    *,
+    user,
+    offer: GoodwillOffer,
+    plan: CrisisPlan | None,
+    desk: ServiceSettings | None = None,
+) -> bool:
     """Whether ``user`` may approve or reject ``offer`` (their limit covers it)."""
     if offer.status != OfferStatus.PENDING or not user.is_active:
         return False
@@ -543,7 +552,7 @@ def may_decide(*, user, offer: GoodwillOffer, plan: CrisisPlan | None) -> bool:
         return True
     if plan is None or user.pk == offer.offered_by_id:
         return False
-    limit = goodwill_limit(user=user, ticket=offer.ticket, plan=plan)
+    limit = goodwill_limit(user=user, ticket=offer.ticket, plan=plan, desk=desk)
     return _covers(limit, offer.amount)
 
 

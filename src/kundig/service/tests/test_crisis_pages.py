@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from kundig.core.models import AuditEntry
+from kundig.service import services
 from kundig.service.models import CrisisPlan, GoodwillOffer, ServiceSettings, StepDone
 from kundig.service.tests.conftest import english
 from kundig.service.tests.test_crisis import offer
@@ -86,6 +87,32 @@ def test_the_page_makes_as_many_queries_with_many_offers_as_with_one(
         offer(agent, late, "partial_refund", amount)
 
     assert count_queries() == one
+
+
+def test_the_team_lead_sees_many_requests_in_as_many_queries_as_one(
+    agent, lead, anna, late, client_for
+):
+    client = client_for(lead)
+    client.get(late.get_absolute_url())  # the session's first request writes
+    other = services.ticket_open(
+        actor=None, contact=anna, subject="Defekt", channel="web", category="handling"
+    )
+
+    def count_queries(url) -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200
+        return len(queries)
+
+    offer(agent, late, "partial_refund", "50")
+    offer(agent, other, "replacement", "40")
+    approvals = reverse("service:goodwill_approvals")
+    one = count_queries(late.get_absolute_url()), count_queries(approvals)
+    for amount in ("51", "52", "53"):
+        offer(agent, late, "partial_refund", amount)
+        offer(agent, other, "replacement", amount)
+
+    assert len(client.get(approvals).context["waiting"]) == 8
+    assert (count_queries(late.get_absolute_url()), count_queries(approvals)) == one
 
 
 def test_ticking_a_step_by_htmx_returns_the_card(agent, late, client_for):
@@ -274,7 +301,7 @@ def test_a_plan_form_with_errors_names_them(admin, client_for):
         "options-0-amount": "",
     }  # fmt: skip
 
-    response = client_for(admin).post(plan.get_absolute_url(), data)
+    response = client_for(english(admin)).post(plan.get_absolute_url(), data)
 
     assert response.status_code == 422
     page = text(response)

@@ -37,14 +37,18 @@ def crisis_context(user, ticket, *, goodwill_form=None) -> dict:
     context = {"plan": plan, "offers": offers, "offer_colors": OFFER_COLORS}
     if plan is None:
         return context
+    desk = ServiceSettings.current()
     done = selectors.steps_done(ticket)
     steps = [(step, done.get(step.pk)) for step in plan.steps.all()]
     deadline = None
     if plan.solution_hours:
-        hours = ServiceSettings.current().business_hours()
+        hours = desk.business_hours()
         deadline = hours.add(ticket.created_at, plan.solution_hours * 60)
     for offer in offers:
-        offer.can_decide = services.may_decide(user=user, offer=offer, plan=plan)
+        offer.ticket = ticket  # (the offers are this ticket's)
+        offer.can_decide = services.may_decide(
+            user=user, offer=offer, plan=plan, desk=desk
+        )
     options = list(plan.options.all())
     for option in options:
         option.key = services.new_form_key()  # one offer per form shown
@@ -58,7 +62,9 @@ def crisis_context(user, ticket, *, goodwill_form=None) -> dict:
         options=options,
         currency=settings.KUNDIG_CURRENCY,
         goodwill_icons=GOODWILL_ICONS,
-        goodwill_limit=services.goodwill_limit(user=user, ticket=ticket, plan=plan),
+        goodwill_limit=services.goodwill_limit(
+            user=user, ticket=ticket, plan=plan, desk=desk
+        ),
         goodwill_form=goodwill_form
         or GoodwillOfferForm(initial={"key": services.new_form_key()}),
         may_work=user.has_role_permission(Permission.SERVICE_DESK),
@@ -111,11 +117,12 @@ def goodwill_approvals(request):
     """Goodwill waiting for the user's approval, and what they offered lately."""
     user = request.user
     plans = selectors.plans_by_category()
+    desk = ServiceSettings.current()
     waiting = [
         offer
         for offer in selectors.offers_to_decide(user=user)[:200]
         if services.may_decide(
-            user=user, offer=offer, plan=plans.get(offer.ticket.category)
+            user=user, offer=offer, plan=plans.get(offer.ticket.category), desk=desk
         )
     ]
     return render(

@@ -1,0 +1,78 @@
+"""The crisis plan on a late-delivery ticket, in a real headless browser: tick a
+step, grant a voucher in two clicks, ask for a refund above the limit, and the
+team lead approves it."""
+
+from __future__ import annotations
+
+import importlib
+
+import pytest
+from django.apps import apps
+from django.urls import reverse
+from playwright.sync_api import expect
+
+from kundig.conftest import PASSWORD, sign_in
+from kundig.core.choices import Role
+from kundig.service import services
+from kundig.service.models import GoodwillOffer, Queue, StepDone
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def _default_plans_and_queue() -> None:
+    """What the data migrations made (a transactional test's flush removes it)."""
+    for name in ("0002_default_queue", "0008_default_crisis_plans"):
+        importlib.import_module(f"kundig.service.migrations.{name}").create(apps, None)
+
+
+def test_an_agent_offers_goodwill_and_the_team_lead_approves(
+    page, make_contact, sales_nord, service_agent, admin
+):
+    _default_plans_and_queue()
+    lead = type(service_agent).objects.create_user(
+        email="lea@kundig.test", password=PASSWORD, role=Role.SERVICE,
+        first_name="Lea", last_name="Lead",
+    )  # fmt: skip
+    queue = Queue.objects.get(is_default=True)
+    queue.team_lead, queue.escalation_owner = lead, admin
+    queue.save()
+    anna = make_contact(
+        sales_nord, first_name="Anna", last_name="Weber", email="anna@example.de"
+    )
+    ticket = services.ticket_open(
+        actor=None, contact=anna, subject="Wo bleibt mein Paket?", channel="web",
+        category="late_delivery",
+    )  # fmt: skip
+    sign_in(page, service_agent)
+    page.goto(ticket.get_absolute_url())
+    plan = page.locator("#crisis-plan")
+    expect(plan).to_contain_text("Sendungsverfolgung prüfen")
+
+    # a step ticked off by htmx, without leaving the page
+    plan.locator("form[action*='/steps/'] button").first.click()
+    expect(page.locator("#crisis-plan")).to_contain_text("1/4")
+    assert StepDone.objects.count() == 1
+
+    # two clicks: the voucher, then Offer
+    page.locator("#goodwill summary", has_text="Gutschein").click()
+    page.locator("#goodwill details[open] button.btn-primary").click()
+    expect(page.locator("#offers code")).to_be_visible()
+    voucher = GoodwillOffer.objects.get()
+    assert voucher.status == "granted"
+    expect(page.locator("#offers")).to_contain_text(voucher.code)
+
+    # the refund of 50 € is above the agent's 25 €
+    page.locator("#goodwill summary", has_text="Teilerstattung").click()
+    page.locator("#goodwill details[open] input[name=reason]").fill("5 Tage zu spät")
+    page.locator("#goodwill details[open] button.btn-primary").click()
+    expect(page.locator("#offers [data-offer=pending]")).to_be_visible()
+
+    # the team lead approves it from the approvals page
+    page.context.clear_cookies()
+    sign_in(page, lead)
+    page.goto(reverse("service:goodwill_approvals"))
+    expect(page.locator("[data-offer]")).to_contain_text("5 Tage zu spät")
+    page.locator("button[name=decision][value=approve]").click()
+    expect(page.locator("[data-offer]")).to_have_count(0)
+    refund = GoodwillOffer.objects.get(kind="partial_refund")
+    assert (refund.status, refund.decided_by) == ("granted", lead)
