@@ -160,6 +160,21 @@ def make_company():
 
 
 @pytest.fixture
+def give_consent():
+    """Record consent as staff holding a signed form would:
+    ``give_consent(contact, "surveys")`` (for apps that may not import privacy)."""
+    from kundig.privacy import services as privacy
+
+    def give(contact, purpose: str, channel: str = "email"):
+        return privacy.consent_give(
+            actor=None, contact=contact, purpose=purpose, channel=channel,
+            evidence=privacy.Evidence(source="staff", note="Signed form"),
+        )  # fmt: skip
+
+    return give
+
+
+@pytest.fixture
 def tomorrow():
     return timezone.now() + dt.timedelta(days=1)
 
@@ -274,6 +289,12 @@ def sign_in(page, user, password: str = PASSWORD) -> None:
     page.fill("input[name=password]", password)
     page.click("button[type=submit]")
     page.wait_for_url("**/")
+
+
+@pytest.fixture
+def sign_in_as(page):
+    """Sign ``page`` in as a persona: ``sign_in_as(user)`` (no import needed)."""
+    return lambda user: sign_in(page, user)
 
 
 @pytest.fixture

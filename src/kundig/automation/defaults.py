@@ -8,14 +8,10 @@ adds only what is missing, so running it twice changes nothing.
 
 from __future__ import annotations
 
-_STYLE = (
-    "<style>body{font-family:Arial,Helvetica,sans-serif;color:#1f2937;"
-    "line-height:1.5}table.lines{border-collapse:collapse;width:100%}"
-    "table.lines td{padding:4px 8px;border-bottom:1px solid #e5e7eb}"
-    "td.amount{text-align:right;white-space:nowrap}.muted{color:#6b7280}"
-    "a.button{background:#206bc4;color:#ffffff;padding:8px 14px;"
-    "border-radius:4px;text-decoration:none}</style>\n"
-)
+from kundig.messaging.ready_made import Templates, install_templates
+from kundig.messaging.rendering import MAIL_STYLE
+
+_STYLE = MAIL_STYLE
 
 _LINES_DE = """<table class="lines">
 {% for line in order.lines %}
@@ -36,8 +32,7 @@ _LINES_EN = """<table class="lines">
 _SIGN_DE = "<p>Viele Grüße<br>{{ sender.name }}</p>\n"
 _SIGN_EN = "<p>Best regards,<br>{{ sender.name }}</p>\n"
 
-# key -> (name, purpose, {language: (subject, html)})
-TEMPLATES: dict[str, tuple[str, str, dict[str, tuple[str, str]]]] = {
+TEMPLATES: Templates = {
     "order-confirmation": (
         "Bestellbestätigung / Order confirmation",
         "transactional",
@@ -356,22 +351,10 @@ PLAYBOOKS: dict[str, tuple[str, str, list[dict]]] = {
 
 def install(apps) -> tuple[int, int]:
     """Add the ready-made templates and playbooks that are missing; return counts."""
-    template_model = apps.get_model("messaging", "MessageTemplate")
-    content_model = apps.get_model("messaging", "TemplateContent")
     playbook_model = apps.get_model("automation", "Playbook")
     version_model = apps.get_model("automation", "PlaybookVersion")
-    templates = playbooks = 0
-    for key, (name, purpose, contents) in TEMPLATES.items():
-        template, created = template_model.objects.get_or_create(
-            key=key, defaults={"name": name, "purpose": purpose}
-        )
-        if not created:
-            continue
-        templates += 1
-        for language, (subject, html) in contents.items():
-            content_model.objects.create(
-                template=template, language=language, subject=subject, html=html
-            )
+    templates = install_templates(apps, TEMPLATES)
+    playbooks = 0
     for key, (name, trigger, steps) in PLAYBOOKS.items():
         if playbook_model.objects.filter(key=key).exists():
             continue

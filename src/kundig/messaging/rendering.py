@@ -105,6 +105,16 @@ MERGE_FIELDS: dict[str, dict[str, str]] = {
         "number": gettext_lazy("Ticket number, e.g. #42"),
         "subject": gettext_lazy("Ticket subject"),
     },
+    "survey": {
+        "url": gettext_lazy("Link to the survey page (surveys)"),
+        "scores": gettext_lazy(
+            "One link per answer, for a loop: {% for score in survey.scores %}"
+        ),
+    },
+    "score": {
+        "value": gettext_lazy("The answer: 1 to 5, or 0 to 10"),
+        "url": gettext_lazy("Link that opens the survey with this answer chosen"),
+    },
     "offer": {
         "text": gettext_lazy("The goodwill offer a manager set for this playbook"),
         "code": gettext_lazy("Its coupon code, if any"),
@@ -135,9 +145,13 @@ TOP_LEVEL: dict[str, str] = {
     "today": gettext_lazy("Today's date, formatted"),
 }
 # What a loop over a list yields: (root, field) or a top-level name -> root.
-LOOP_ITEMS = {("order", "lines"): "line", "recommendations": "recommendation"}
+LOOP_ITEMS = {
+    ("order", "lines"): "line",
+    ("survey", "scores"): "score",
+    "recommendations": "recommendation",
+}
 # Roots only reachable through a loop.
-LOOP_ONLY = {"line", "recommendation"}
+LOOP_ONLY = {"line", "recommendation", "score"}
 
 # --- Rendering ----------------------------------------------------------------------
 
@@ -166,6 +180,16 @@ MAIL_ATTRIBUTES = {
     "font": {"color", "face", "size"},
 }
 MAIL_SCHEMES = {"http", "https", "mailto", "tel"}
+
+# The ready-made templates' look: plain, readable, a button for links.
+MAIL_STYLE = (
+    "<style>body{font-family:Arial,Helvetica,sans-serif;color:#1f2937;"
+    "line-height:1.5}table.lines{border-collapse:collapse;width:100%}"
+    "table.lines td{padding:4px 8px;border-bottom:1px solid #e5e7eb}"
+    "td.amount{text-align:right;white-space:nowrap}.muted{color:#6b7280}"
+    "a.button{background:#206bc4;color:#ffffff;padding:8px 14px;"
+    "border-radius:4px;text-decoration:none}</style>\n"
+)
 
 DOCUMENT = (
     '<!DOCTYPE html>\n<html lang="{lang}"><head><meta charset="utf-8">'
@@ -599,6 +623,13 @@ def sample_context(language: str) -> dict:
             "received_on": d(2026, 11, 10), "refund_due_on": d(2026, 11, 24),
         },
         "ret": {"rma_number": "R-2026-118", "received_at": d(2026, 11, 12)},
+        "survey": {
+            "url": "https://crm.example.com/survey/sample-token/",
+            "scores": [
+                {"value": n, "url": f"https://crm.example.com/survey/sample-token/?score={n}"}
+                for n in range(1, 6)
+            ],
+        },
         "ticket": {
             "number": "#42",
             "subject": "Wo bleibt mein Paket?" if german else "Where is my parcel?",

@@ -5,7 +5,8 @@ Katrin leads the service team's queue and Greta, the administrator, takes
 the hard cases (escalations, goodwill above Katrin's limit). Three customers
 with orders write to the demo mailbox — the first one's parcel is late —
 filed the way the IMAP reader files mail, so the worker turns each into a
-ticket as it would in a shop; and Selma from the service team logs a call.
+ticket as it would in a shop; they agreed to surveys, so solving a ticket
+asks for a rating. And Selma from the service team logs a call.
 Later starts change nothing.
 """
 
@@ -23,6 +24,7 @@ from kundig.contacts import selectors as contact_selectors
 from kundig.core.choices import Role
 from kundig.core.models import User
 from kundig.messaging.inbound import inbound_file
+from kundig.privacy import services as privacy
 from kundig.service import selectors as service_selectors
 from kundig.service import services as service
 
@@ -79,6 +81,16 @@ def demo_tickets_setup(mailbox) -> int:
         address = person.emails.filter(is_primary=True).first()
         if address is None:
             continue
+        # They agreed to surveys, so solving their ticket asks for a rating.
+        privacy.consent_give(
+            actor=None,
+            contact=person,
+            purpose="surveys",
+            channel="email",
+            evidence=privacy.Evidence(
+                source="staff", note="Demo data: agreed to surveys at checkout"
+            ),
+        )
         mail = EmailMessage()
         mail["From"] = f"{person.full_name} <{address.email}>"
         mail["To"] = str(mailbox)

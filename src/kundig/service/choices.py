@@ -105,3 +105,12 @@ OFFER_COLORS = {
     OfferStatus.GRANTED: "green",
     OfferStatus.REJECTED: "secondary",
 }
+
+
+class SurveyKind(models.TextChoices):
+    CSAT = "csat", _("Satisfaction (CSAT)")
+    NPS = "nps", _("Recommendation (NPS)")
+
+
+# The answers each kind takes: CSAT 1 (very unhappy) to 5, NPS 0 to 10.
+SURVEY_SCALES = {SurveyKind.CSAT: range(1, 6), SurveyKind.NPS: range(0, 11)}

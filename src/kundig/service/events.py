@@ -1,4 +1,5 @@
-"""Customers' mail and shop events open tickets (or continue them), after commit."""
+"""Customers' mail and shop events open tickets (or continue them), and a solved
+ticket asks for a rating, after commit."""
 
 from __future__ import annotations
 
@@ -18,3 +19,9 @@ def tickets_from_mail(events: list[DomainEvent]) -> None:
 def tickets_from_shop(events: list[DomainEvent]) -> None:
     """A late parcel or an undeliverable item opens a ticket (if switched on)."""
     services.tickets_from_shop_events(events)
+
+
+@handles("ticket.solved", batch=True)
+def ratings_for_solved(events: list[DomainEvent]) -> None:
+    """A solved ticket asks its customer for a rating (once per ticket)."""
+    services.surveys_for_solved(events)

@@ -209,6 +209,14 @@ class ServiceSettingsForm(forms.Form):
     open_on_late_shipment = forms.BooleanField(
         label=_("Open a ticket when a parcel is late"), required=False
     )
+    ask_rating = forms.BooleanField(
+        label=_("Ask for a rating when a ticket is solved"),
+        required=False,
+        help_text=_(
+            "A satisfaction survey by mail, once per ticket, only to customers "
+            "who agreed to surveys."
+        ),
+    )
     open_on_unavailable = forms.BooleanField(
         label=_("Open a ticket when an ordered item cannot be delivered"),
         required=False,

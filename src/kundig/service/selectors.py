@@ -16,6 +16,7 @@ from .models import (
     Queue,
     SlaPolicy,
     StepDone,
+    Survey,
     Ticket,
     TicketEntry,
 )
@@ -213,3 +214,8 @@ def offers_asked_by(*, user, limit: int = 20) -> QuerySet[GoodwillOffer]:
     return offers.select_related(
         "ticket", "contact", "decided_by", "approver"
     ).order_by("-created_at", "-id")[:limit]
+
+
+def ticket_survey(ticket: Ticket) -> Survey | None:
+    """The rating asked after the ticket was solved, if one was."""
+    return ticket.surveys.order_by("-created_at", "-id").first()

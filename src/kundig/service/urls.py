@@ -52,4 +52,5 @@ urlpatterns = [
         name="sla_policy_delete",
     ),
     path("contacts/<int:pk>/tickets/", views.contact_tickets, name="contact_tickets"),
+    path("survey/<str:token>/", views.survey, name="survey"),
 ]

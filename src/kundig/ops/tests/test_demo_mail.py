@@ -20,6 +20,7 @@ from kundig.messaging.models import InboundMessage, Mailbox, Message
 from kundig.ops import caught_mail
 from kundig.ops.demo_mail import demo_mail_setup
 from kundig.ops.mailcatcher import catching, free_port
+from kundig.service import services as service
 
 pytestmark = pytest.mark.django_db
 
@@ -224,3 +225,7 @@ def test_the_first_start_gives_the_service_desk_some_customer_requests(
         late.contact, late, "late_delivery",
     )  # fmt: skip
     assert (where.queue.team_lead, where.queue.escalation_owner) == (katrin, admin)
+    # solving it asks the customer for a rating (they agreed to surveys)
+    service.ticket_update(actor=admin, ticket=where, status="solved")
+    events.dispatch_pending()
+    assert where.surveys.get().message.purpose == "surveys"

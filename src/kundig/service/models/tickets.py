@@ -417,6 +417,14 @@ class ServiceSettings(models.Model):
         blank=True,
         help_text=_("A Bundesland's own holidays count too; empty: nationwide only."),
     )
+    ask_rating = models.BooleanField(
+        _("ask for a rating when a ticket is solved"),
+        default=True,
+        help_text=_(
+            "A satisfaction survey (1 to 5) by mail, once per ticket, to customers "
+            "who agreed to surveys."
+        ),
+    )
     # Goodwill limits grow for customers who have bought much.
     valued_revenue = models.DecimalField(
         _("valued customers from (revenue)"),

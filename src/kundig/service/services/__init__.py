@@ -1,6 +1,6 @@
 """The service desk's writes: tickets (tickets.py), the service-level clocks and
 escalation (sla.py), queues, service levels and settings (setup.py), crisis
-plans and goodwill (crisis.py)."""
+plans and goodwill (crisis.py), surveys (surveys.py)."""
 
 from .crisis import (
     crisis_plan_delete,
@@ -20,6 +20,13 @@ from .setup import (
     sla_policy_save,
 )
 from .sla import sla_policy_for, sla_scan, ticket_escalate
+from .surveys import (
+    nps_survey_send,
+    survey_answer,
+    survey_by_token,
+    survey_url,
+    surveys_for_solved,
+)
 from .tickets import (
     new_form_key,
     ticket_file_mail,
@@ -42,6 +49,7 @@ __all__ = [
     "goodwill_offer",
     "may_decide",
     "new_form_key",
+    "nps_survey_send",
     "plan_response",
     "queue_save",
     "service_settings_save",
@@ -49,6 +57,10 @@ __all__ = [
     "sla_policy_for",
     "sla_policy_save",
     "sla_scan",
+    "survey_answer",
+    "survey_by_token",
+    "survey_url",
+    "surveys_for_solved",
     "ticket_escalate",
     "ticket_file_mail",
     "ticket_note",

@@ -136,7 +136,7 @@ def sla_policy_delete(*, actor, policy: SlaPolicy) -> None:
 
 SETTINGS_FIELDS = (
     "open_on_late_shipment", "open_on_unavailable", "work_days", "work_start",
-    "work_end", "holiday_region", "valued_revenue", "valued_factor",
+    "work_end", "holiday_region", "valued_revenue", "valued_factor", "ask_rating",
 )  # fmt: skip
 
 
@@ -162,9 +162,11 @@ def service_settings_save(
     holiday_region: str | None = None,
     valued_revenue: Decimal | None = None,
     valued_factor: Decimal | None = None,
+    ask_rating: bool | None = None,
 ) -> ServiceSettings:
     """Switch tickets from shop events on or off, set the desk's hours, and
-    which customers count as valued for goodwill.
+    which customers count as valued for goodwill, and whether solved tickets
+    ask for a rating.
 
     What is left out (None) stays as it is. New hours count for the clocks
     set from now on; running clocks keep their deadlines.
@@ -187,6 +189,7 @@ def service_settings_save(
         ("work_end", work_end),
         ("valued_revenue", valued_revenue),
         ("valued_factor", valued_factor),
+        ("ask_rating", ask_rating),
     ):
         if value is not None:
             setattr(wanted, field, value)

@@ -11,7 +11,6 @@ from django.apps import apps
 from django.urls import reverse
 from playwright.sync_api import expect
 
-from kundig.conftest import PASSWORD, sign_in
 from kundig.core.choices import Role
 from kundig.service import services
 from kundig.service.models import GoodwillOffer, Queue, StepDone
@@ -26,11 +25,11 @@ def _default_plans_and_queue() -> None:
 
 
 def test_an_agent_offers_goodwill_and_the_team_lead_approves(
-    page, make_contact, sales_nord, service_agent, admin
+    page, sign_in_as, persona_password, make_contact, sales_nord, service_agent, admin
 ):
     _default_plans_and_queue()
     lead = type(service_agent).objects.create_user(
-        email="lea@kundig.test", password=PASSWORD, role=Role.SERVICE,
+        email="lea@kundig.test", password=persona_password, role=Role.SERVICE,
         first_name="Lea", last_name="Lead",
     )  # fmt: skip
     queue = Queue.objects.get(is_default=True)
@@ -43,7 +42,7 @@ def test_an_agent_offers_goodwill_and_the_team_lead_approves(
         actor=None, contact=anna, subject="Wo bleibt mein Paket?", channel="web",
         category="late_delivery",
     )  # fmt: skip
-    sign_in(page, service_agent)
+    sign_in_as(service_agent)
     page.goto(ticket.get_absolute_url())
     plan = page.locator("#crisis-plan")
     expect(plan).to_contain_text("Sendungsverfolgung prüfen")
@@ -69,7 +68,7 @@ def test_an_agent_offers_goodwill_and_the_team_lead_approves(
 
     # the team lead approves it from the approvals page
     page.context.clear_cookies()
-    sign_in(page, lead)
+    sign_in_as(lead)
     page.goto(reverse("service:goodwill_approvals"))
     expect(page.locator("[data-offer]")).to_contain_text("5 Tage zu spät")
     page.locator("button[name=decision][value=approve]").click()

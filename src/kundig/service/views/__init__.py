@@ -15,6 +15,7 @@ from .setup import (
     sla_policy_edit,
     sla_policy_list,
 )
+from .surveys import survey
 from .tickets import (
     contact_tickets,
     ticket_change,
@@ -40,6 +41,7 @@ __all__ = [
     "sla_policy_delete",
     "sla_policy_edit",
     "sla_policy_list",
+    "survey",
     "ticket_change",
     "ticket_create",
     "ticket_detail",

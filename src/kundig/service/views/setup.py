@@ -47,6 +47,7 @@ def queue_list(request):
         initial={
             "open_on_late_shipment": current.open_on_late_shipment,
             "open_on_unavailable": current.open_on_unavailable,
+            "ask_rating": current.ask_rating,
         },
     )
     hours_form = BusinessHoursForm(

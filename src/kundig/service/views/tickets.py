@@ -284,6 +284,7 @@ def _detail(
         **_mail_links(user, entries),
         **_customer(user, ticket),
         **crisis_context(user, ticket, goodwill_form=goodwill_form),
+        "rating": selectors.ticket_survey(ticket),
     }
     if user.has_role_permission(Permission.SERVICE_DESK):
         initial = {"key": services.new_form_key()}
