@@ -42,6 +42,7 @@ class StepKind(models.TextChoices):
     SET_STAGE = "set_stage", _("Set the lifecycle stage")
     WEBHOOK = "webhook", _("Call an outgoing webhook")
     BRANCH = "branch", _("Branch on a condition")
+    SEND_SURVEY = "send_survey", _("Ask how likely they are to recommend us (NPS)")
 
 
 # The domain events a playbook can start on, with what they are about.
@@ -62,6 +63,8 @@ TRIGGERS = {
     ),
     "customer.birthday": _("It is a contact's birthday"),
     "message.received": _("A customer's email arrived"),
+    "ticket.solved": _("A ticket was solved"),
+    "survey.answered": _("A customer answered a survey"),
     "contact.created": _("A contact was created"),
     "contact.stage_changed": _("A contact moved to another stage"),
 }

@@ -319,6 +319,14 @@ PLAYBOOKS: dict[str, tuple[str, str, list[dict]]] = {
             _send("first-order-thanks"),
         ],
     ),
+    "recommendation-after-delivery": (
+        "Weiterempfehlung nach der Lieferung / Recommendation after delivery",
+        "shipment.delivered",
+        [
+            {"kind": "wait", "days": 14, "hours": 0, "until_event": ""},
+            {"kind": "send_survey"},
+        ],
+    ),
     "reactivation": (
         "Reaktivierung / Reactivation",
         "customer.inactive",

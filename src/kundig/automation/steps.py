@@ -30,6 +30,7 @@ from kundig.integrations.outgoing.models import Subscription
 from kundig.messaging import services as messaging
 from kundig.messaging.merge import Recipient
 from kundig.messaging.models import MessageTemplate
+from kundig.service import services as service
 
 from . import conditions
 from .choices import TRIGGERS, StepKind, StepOutcome
@@ -132,6 +133,8 @@ def _clean_one(step: dict, *, number: int, total: int, where: str) -> dict:
         if stage not in LifecycleStage.values:
             raise ValueError(_("choose a lifecycle stage."))
         return {"kind": kind, "stage": stage}
+    if kind == StepKind.SEND_SURVEY:
+        return {"kind": kind}
     if kind == StepKind.WEBHOOK:
         subscription = _int(
             step.get("subscription"), low=1, high=2**31, name=_("Webhook")
@@ -195,6 +198,8 @@ def describe(step: dict) -> str:
         return _("Move to the stage %(stage)s") % {
             "stage": LifecycleStage(step["stage"]).label
         }
+    if kind == StepKind.SEND_SURVEY:
+        return _("Ask how likely they are to recommend us (0 to 10)")
     if kind == StepKind.WEBHOOK:
         return _("Call the webhook %(name)s") % {
             "name": Subscription.objects.filter(pk=step["subscription"]).first() or "?"
@@ -315,6 +320,8 @@ def perform(
             actor=None, contact=contact, stage=step["stage"], source=ChangeSource.SYSTEM
         )
         return Result(StepOutcome.DONE, describe(step))
+    if kind == StepKind.SEND_SURVEY:
+        return _ask_recommendation(run, index, contact)
     subscription = Subscription.objects.filter(pk=step["subscription"]).first()
     if subscription is None or not subscription.is_active:
         return Result(StepOutcome.FAILED, _("The webhook is gone or switched off."))
@@ -328,6 +335,15 @@ def perform(
     )
     webhooks.delivery_create_for(subscription=subscription, event=event)
     return Result(StepOutcome.DONE, describe(step))
+
+
+def _ask_recommendation(run, index: int, contact) -> Result:
+    survey = service.nps_survey_send(contact=contact, key=f"run:{run.pk}:step:{index}")
+    if survey is None:
+        return Result(StepOutcome.SKIPPED, _("Already asked in this run."))
+    if survey.problem:
+        return Result(StepOutcome.FAILED, survey.problem)
+    return Result(StepOutcome.DONE, _("Recommendation survey sent"))
 
 
 def _offer(step: dict) -> dict:

@@ -151,7 +151,7 @@ def test_some_demo_customers_have_newsletter_consent_the_quietest_first():
     demo_mail_setup(host="127.0.0.1", port=2525)
     demo_mail_setup(host="127.0.0.1", port=2525)  # a second start adds nothing
 
-    consent = Consent.objects.get()
+    consent = Consent.objects.get(purpose="newsletter")
     assert (consent.contact_id, consent.purpose, consent.status) == (
         quiet,
         "newsletter",
