@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Count, Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
 
 from kundig.contacts import selectors as contact_selectors
 
 from .choices import ReturnStatus, RevocationStatus
-from .models import Order, Refund, Return, Revocation, Shipment
+from .models import Order, OrderLine, Refund, Return, Revocation, Shipment
 
 
 def orders_visible_to(user) -> QuerySet[Order]:
@@ -72,6 +72,18 @@ def contact_commerce_summary(*, contact, recent: int = 5) -> dict:
         "open_revocations": open_revocations,
         "late_shipments": late,
     }
+
+
+def products_of_orders(order_ids, *, limit: int = 10) -> list[tuple]:
+    """The products on the orders ``order_ids`` (ids or a subquery), by how many
+    of those orders carry each: (name, count)."""
+    return list(
+        OrderLine.objects.filter(order_id__in=order_ids)
+        .values("name")
+        .annotate(n=Count("order", distinct=True))
+        .order_by("-n", "name")
+        .values_list("name", "n")[:limit]
+    )
 
 
 def late_shipments() -> QuerySet[Shipment]:

@@ -15,6 +15,7 @@ urlpatterns = [
     path("tickets/<int:pk>/steps/<int:step>/", views.ticket_step, name="ticket_step"),
     path("tickets/<int:pk>/goodwill/", views.ticket_goodwill, name="ticket_goodwill"),
     path("tickets/goodwill/", views.goodwill_approvals, name="goodwill_approvals"),
+    path("tickets/dashboard/", views.service_dashboard, name="dashboard"),
     path(
         "tickets/goodwill/<int:pk>/decide/",
         views.goodwill_decide,

@@ -249,6 +249,12 @@ class Ticket(models.Model):
                 condition=Q(status__in=[s.value for s in OPEN_STATUSES]),
                 name="service_ticket_changed_idx",
             ),
+            # The dashboard's weeks of solved tickets.
+            models.Index(
+                fields=["solved_at"],
+                condition=Q(solved_at__isnull=False),
+                name="service_ticket_solved_idx",
+            ),
             # The scheduler's service-level scan: each clock still running.
             models.Index(
                 fields=["first_response_warn_at"],

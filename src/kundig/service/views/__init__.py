@@ -8,6 +8,7 @@ from .crisis import (
     goodwill_approvals,
     goodwill_decide,
 )
+from .dashboard import service_dashboard
 from .setup import (
     queue_edit,
     queue_list,
@@ -38,6 +39,7 @@ __all__ = [
     "goodwill_decide",
     "queue_edit",
     "queue_list",
+    "service_dashboard",
     "sla_policy_delete",
     "sla_policy_edit",
     "sla_policy_list",

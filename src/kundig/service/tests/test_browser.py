@@ -1,10 +1,12 @@
-"""The crisis plan on a late-delivery ticket, in a real headless browser: tick a
-step, grant a voucher in two clicks, ask for a refund above the limit, and the
-team lead approves it."""
+"""The service desk in a real headless browser: on a late-delivery ticket,
+tick a plan's step, grant a voucher in two clicks, ask for a refund above the
+limit, and the team lead approves it; the dashboard draws its charts."""
 
 from __future__ import annotations
 
 import importlib
+import tempfile
+from pathlib import Path
 
 import pytest
 from django.apps import apps
@@ -16,6 +18,10 @@ from kundig.service import services
 from kundig.service.models import GoodwillOffer, Queue, StepDone
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+# Where a test leaves a picture of what it saw (ignored by git).
+SCREENSHOTS = Path(tempfile.gettempdir()) / "kundig-screenshots"
+SCREENSHOTS.mkdir(exist_ok=True)
 
 
 def _default_plans_and_queue() -> None:
@@ -75,3 +81,22 @@ def test_an_agent_offers_goodwill_and_the_team_lead_approves(
     expect(page.locator("[data-offer]")).to_have_count(0)
     refund = GoodwillOffer.objects.get(kind="partial_refund")
     assert (refund.status, refund.decided_by) == ("granted", lead)
+
+
+def test_the_dashboard_draws_its_charts(page, sign_in_as, service_agent, make_contact,
+                                        sales_nord):  # fmt: skip
+    _default_plans_and_queue()
+    anna = make_contact(sales_nord, first_name="Anna", last_name="Weber")
+    for n in range(3):
+        services.ticket_open(
+            actor=None, contact=anna, subject=f"Frage {n}", channel="web",
+            category="question",
+        )  # fmt: skip
+    sign_in_as(service_agent)
+
+    page.goto(reverse("service:dashboard"))
+
+    chart = page.locator("[data-chart]").first
+    expect(chart.locator("svg")).to_be_visible()
+    expect(page.locator("#kpis")).to_contain_text("3")
+    page.screenshot(path=str(SCREENSHOTS / "service-dashboard.png"), full_page=True)
