@@ -42,7 +42,7 @@ class StepKind(models.TextChoices):
     SET_STAGE = "set_stage", _("Set the lifecycle stage")
     WEBHOOK = "webhook", _("Call an outgoing webhook")
     BRANCH = "branch", _("Branch on a condition")
-    SEND_SURVEY = "send_survey", _("Ask how likely they are to recommend us (NPS)")
+    SEND_SURVEY = "send_survey", _("Ask for a recommendation score (NPS)")
 
 
 # The domain events a playbook can start on, with what they are about.

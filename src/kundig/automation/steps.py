@@ -199,7 +199,7 @@ def describe(step: dict) -> str:
             "stage": LifecycleStage(step["stage"]).label
         }
     if kind == StepKind.SEND_SURVEY:
-        return _("Ask how likely they are to recommend us (0 to 10)")
+        return _("Ask for a recommendation score (0 to 10)")
     if kind == StepKind.WEBHOOK:
         return _("Call the webhook %(name)s") % {
             "name": Subscription.objects.filter(pk=step["subscription"]).first() or "?"

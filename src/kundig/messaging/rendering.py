@@ -106,7 +106,7 @@ MERGE_FIELDS: dict[str, dict[str, str]] = {
         "subject": gettext_lazy("Ticket subject"),
     },
     "survey": {
-        "url": gettext_lazy("Link to the survey page (surveys)"),
+        "url": gettext_lazy("Link to the survey page (survey messages)"),
         "scores": gettext_lazy(
             "One link per answer, for a loop: {% for score in survey.scores %}"
         ),

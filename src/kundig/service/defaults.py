@@ -43,7 +43,7 @@ TEMPLATES: Templates = {
                 "<p>Your request “{{ ticket.subject }}” is solved. How happy were "
                 "you with our help? One click is enough:</p>\n"
                 + _BUTTONS
-                + '<p class="muted">1 = not at all, 5 = very happy</p>\n'
+                + '<p class="muted">1 = not at all happy, 5 = very happy</p>\n'
                 "<p>Thank you!<br>{{ sender.name }}</p>\n" + _STOP_EN,
             ),
         },

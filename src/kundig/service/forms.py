@@ -213,7 +213,7 @@ class ServiceSettingsForm(forms.Form):
         label=_("Ask for a rating when a ticket is solved"),
         required=False,
         help_text=_(
-            "A satisfaction survey by mail, once per ticket, only to customers "
+            "A satisfaction survey (1 to 5) by mail, once per ticket, to customers "
             "who agreed to surveys."
         ),
     )

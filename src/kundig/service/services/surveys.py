@@ -153,9 +153,9 @@ def _summary(survey: Survey) -> str:
             "top": scale[-1],
         }
         if survey.ticket_id:
-            text += " " + _("(ticket #%(number)s)") % {"number": survey.ticket_id}
+            text += " " + _("(ticket %(number)s)") % {"number": survey.ticket.number}
     else:
-        text = _("Would recommend us: %(score)d of %(top)d") % {
+        text = _("Recommendation: %(score)d of %(top)d") % {
             "score": survey.score,
             "top": scale[-1],
         }
@@ -233,7 +233,7 @@ def _tell_low(survey: Survey) -> None:
     with translation.override(user.language or "de"):
         notification_create(
             user=user,
-            title=_("%(contact)s rated ticket %(number)s %(score)d of 5")
+            title=_("%(contact)s rated ticket %(number)s: %(score)d of 5")
             % {
                 "contact": survey.contact,
                 "number": ticket.number,

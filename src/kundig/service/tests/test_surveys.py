@@ -252,4 +252,4 @@ def test_a_recommendation_survey_takes_0_to_10(anna, mailbox, client, consent):
     assert answer(client, survey, score="0").status_code == 200
     survey.refresh_from_db()
     assert survey.score == 0
-    assert "Would recommend us: 0 of 10" in TimelineEntry.objects.get().summary
+    assert "Recommendation: 0 of 10" in TimelineEntry.objects.get().summary
