@@ -165,6 +165,7 @@ INSTALLED_APPS = [
     "kundig.commerce",
     "kundig.integrations",
     "kundig.integrations.outgoing",
+    "kundig.integrations.social",
     "kundig.messaging",
     "kundig.privacy",
     "kundig.service",

@@ -15,6 +15,7 @@ urlpatterns = [
     path("", include("kundig.commerce.urls")),
     path("", include("kundig.integrations.urls")),
     path("", include("kundig.integrations.outgoing.urls")),
+    path("", include("kundig.integrations.social.urls")),
     path("", include("kundig.messaging.urls")),
     path("", include("kundig.privacy.urls")),
     path("", include("kundig.service.urls")),

@@ -8,7 +8,15 @@ from django.shortcuts import get_object_or_404
 from kundig.contacts import selectors as contact_selectors
 
 from .choices import ReturnStatus, RevocationStatus
-from .models import Order, OrderLine, Refund, Return, Revocation, Shipment
+from .models import (
+    Order,
+    OrderLine,
+    Product,
+    Refund,
+    Return,
+    Revocation,
+    Shipment,
+)
 
 
 def orders_visible_to(user) -> QuerySet[Order]:
@@ -83,6 +91,22 @@ def products_of_orders(order_ids, *, limit: int = 10) -> list[tuple]:
         .annotate(n=Count("order", distinct=True))
         .order_by("-n", "name")
         .values_list("name", "n")[:limit]
+    )
+
+
+def product_names(limit: int = 5000) -> list[str]:
+    """The shop's product names (from its catalogue, else from its orders)."""
+    names = list(
+        Product.objects.order_by("name")
+        .values_list("name", flat=True)
+        .distinct()[:limit]
+    )
+    if names:
+        return names
+    return list(
+        OrderLine.objects.order_by("name")
+        .values_list("name", flat=True)
+        .distinct()[:limit]
     )
 
 

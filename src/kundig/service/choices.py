@@ -114,3 +114,14 @@ class SurveyKind(models.TextChoices):
 
 # The answers each kind takes: CSAT 1 (very unhappy) to 5, NPS 0 to 10.
 SURVEY_SCALES = {SurveyKind.CSAT: range(1, 6), SurveyKind.NPS: range(0, 11)}
+
+
+class Sentiment(models.TextChoices):
+    NEGATIVE = "negative", _("Negative")
+    NEUTRAL = "neutral", _("Neutral")
+    POSITIVE = "positive", _("Positive")
+
+
+class RuleAction(models.TextChoices):
+    TICKET = "ticket", _("Open a ticket")
+    TASK = "task", _("Create a task")

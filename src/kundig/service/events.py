@@ -1,5 +1,5 @@
-"""Customers' mail and shop events open tickets (or continue them), and a solved
-ticket asks for a rating, after commit."""
+"""Customers' mail, shop events and social posts open tickets (or continue
+them), and a solved ticket asks for a rating, after commit."""
 
 from __future__ import annotations
 
@@ -25,3 +25,9 @@ def tickets_from_shop(events: list[DomainEvent]) -> None:
 def ratings_for_solved(events: list[DomainEvent]) -> None:
     """A solved ticket asks its customer for a rating (once per ticket)."""
     services.surveys_for_solved(events)
+
+
+@handles("social.post_received", batch=True)
+def tickets_from_social(events: list[DomainEvent]) -> None:
+    """A social post a keyword rule matches opens a ticket or a task."""
+    services.tickets_from_social(events)

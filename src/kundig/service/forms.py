@@ -16,6 +16,7 @@ from .calendar import regions
 from .choices import (
     GoodwillKind,
     Priority,
+    RuleAction,
     TicketCategory,
     TicketChannel,
     TicketStatus,
@@ -504,3 +505,38 @@ class GoodwillDecisionForm(forms.Form):
         choices=[("approve", _("Approve")), ("reject", _("Reject"))]
     )
     note = forms.CharField(label=_("Note"), max_length=300, required=False)
+
+
+class KeywordRuleForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=100)
+    keywords = forms.CharField(
+        label=_("Keywords"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text=_(
+            "One per line: the company's name, product names, #hashtags, "
+            "@accounts. Case does not matter; whole words only."
+        ),
+    )
+    match_products = forms.BooleanField(
+        label=_("Also the shop's product names"), required=False
+    )
+    action = forms.ChoiceField(label=_("Then"), choices=RuleAction.choices)
+    queue = forms.ModelChoiceField(
+        label=_("Queue"), queryset=Queue.objects.all(), empty_label=None
+    )
+    category = forms.ChoiceField(label=_("Category"), choices=TicketCategory.choices)
+    assignee = forms.ModelChoiceField(
+        label=_("Task for"),
+        queryset=active_users(),
+        required=False,
+        empty_label=_("the queue's team lead"),
+    )
+    position = forms.IntegerField(
+        label=_("Order"),
+        min_value=0,
+        max_value=32767,
+        initial=100,
+        help_text=_("The first active rule that matches a post decides."),
+    )
+    is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)

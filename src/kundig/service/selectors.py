@@ -13,6 +13,7 @@ from .expressions import DUE_AT, PRIORITY_RANK
 from .models import (
     CrisisPlan,
     GoodwillOffer,
+    KeywordRule,
     Queue,
     SlaPolicy,
     StepDone,
@@ -219,3 +220,7 @@ def offers_asked_by(*, user, limit: int = 20) -> QuerySet[GoodwillOffer]:
 def ticket_survey(ticket: Ticket) -> Survey | None:
     """The rating asked after the ticket was solved, if one was."""
     return ticket.surveys.order_by("-created_at", "-id").first()
+
+
+def keyword_rules() -> QuerySet[KeywordRule]:
+    return KeywordRule.objects.select_related("queue", "assignee")

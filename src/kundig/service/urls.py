@@ -35,6 +35,20 @@ urlpatterns = [
         views.crisis_plan_delete,
         name="crisis_plan_delete",
     ),
+    path("tickets/social-rules/", views.social_rule_list, name="social_rule_list"),
+    path(
+        "tickets/social-rules/new/", views.social_rule_edit, name="social_rule_create"
+    ),
+    path(
+        "tickets/social-rules/<int:pk>/",
+        views.social_rule_edit,
+        name="social_rule_edit",
+    ),
+    path(
+        "tickets/social-rules/<int:pk>/delete/",
+        views.social_rule_delete,
+        name="social_rule_delete",
+    ),
     path("tickets/queues/", views.queue_list, name="queue_list"),
     path("tickets/queues/new/", views.queue_edit, name="queue_create"),
     path("tickets/queues/<int:pk>/", views.queue_edit, name="queue_edit"),

@@ -293,13 +293,15 @@ def _read_some(response: http.client.HTTPResponse) -> str:
         return ""  # the status is what counts
 
 
-def post(
-    url: str, body: bytes, headers: dict[str, str], *, timeout: float | None = None
-) -> Answer:
-    """POST ``body`` to ``url``; raise Refused or OSError, else return the answer.
+@dataclass(frozen=True)
+class Fetched:
+    status: int
+    content: bytes
+    content_type: str
 
-    Any status is an answer, redirects included: they are not followed.
-    """
+
+def _exchange(method: str, url: str, *, body, headers, timeout, read):
+    """One request to ``url``, its answer handed to ``read`` inside the deadline."""
     try:
         target = parse(url)
     except ValidationError as exc:
@@ -311,16 +313,8 @@ def post(
         )
         connection = cls(target, addresses, deadline)
         try:
-            connection.request("POST", target.path, body=body, headers=headers)
-            response = connection.getresponse()
-            text = ""
-            if not 200 <= response.status < 300:
-                text = _read_some(response)
-            return Answer(
-                status=response.status,
-                reason=response.reason or "",
-                body=" ".join(text.split())[:MAX_ERROR_BODY],
-            )
+            connection.request(method, target.path, body=body, headers=headers)
+            return read(connection.getresponse())
         except (http.client.HTTPException, ValueError) as exc:
             if deadline.expired:
                 raise TimeoutError("timed out") from None
@@ -331,3 +325,52 @@ def post(
             raise
         finally:
             connection.close()
+
+
+def post(
+    url: str, body: bytes, headers: dict[str, str], *, timeout: float | None = None
+) -> Answer:
+    """POST ``body`` to ``url``; raise Refused or OSError, else return the answer.
+
+    Any status is an answer, redirects included: they are not followed.
+    """
+
+    def read(response: http.client.HTTPResponse) -> Answer:
+        text = ""
+        if not 200 <= response.status < 300:
+            text = _read_some(response)
+        return Answer(
+            status=response.status,
+            reason=response.reason or "",
+            body=" ".join(text.split())[:MAX_ERROR_BODY],
+        )
+
+    return _exchange(
+        "POST", url, body=body, headers=headers, timeout=timeout, read=read
+    )
+
+
+def get(
+    url: str,
+    headers: dict[str, str],
+    *,
+    max_bytes: int = 2_000_000,
+    timeout: float | None = None,
+) -> Fetched:
+    """GET ``url`` as :func:`post` sends (the same address checks, one deadline,
+    no redirects); raise Refused or OSError, else return its body.
+
+    A body longer than ``max_bytes`` is an error, not a cut-off document.
+    """
+
+    def read(response: http.client.HTTPResponse) -> Fetched:
+        content = response.read(max_bytes + 1)
+        if len(content) > max_bytes:
+            raise OSError(f"the answer is larger than {max_bytes} bytes")
+        return Fetched(
+            status=response.status,
+            content=content,
+            content_type=response.getheader("Content-Type", ""),
+        )
+
+    return _exchange("GET", url, body=None, headers=headers, timeout=timeout, read=read)

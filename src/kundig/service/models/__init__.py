@@ -1,7 +1,9 @@
 """The service desk's records: tickets and their setup (tickets.py), crisis
-plans and goodwill (crisis.py), surveys (surveys.py)."""
+plans and goodwill (crisis.py), surveys (surveys.py), keyword rules for social
+posts (social.py)."""
 
 from .crisis import CrisisPlan, CrisisStep, GoodwillOffer, GoodwillOption, StepDone
+from .social import KeywordRule
 from .surveys import Survey
 from .tickets import Queue, ServiceSettings, SlaPolicy, Ticket, TicketEntry
 
@@ -10,6 +12,7 @@ __all__ = [
     "CrisisStep",
     "GoodwillOffer",
     "GoodwillOption",
+    "KeywordRule",
     "Queue",
     "ServiceSettings",
     "SlaPolicy",

@@ -18,6 +18,7 @@ from ..choices import (
     OPEN_STATUSES,
     EntryKind,
     Priority,
+    Sentiment,
     TicketCategory,
     TicketChannel,
     TicketStatus,
@@ -189,6 +190,10 @@ class Ticket(models.Model):
     # While it waits on the customer, the solution's clock stands still.
     sla_paused_at = models.DateTimeField(null=True, blank=True)
     sla_paused_minutes = models.FloatField(default=0)
+    # How the customer sounded (social posts for now): angry ones go first.
+    sentiment = models.CharField(
+        _("sentiment"), max_length=10, choices=Sentiment.choices, blank=True
+    )
     escalation_level = models.PositiveSmallIntegerField(
         _("escalation level"), default=0
     )

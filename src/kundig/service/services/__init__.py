@@ -1,6 +1,6 @@
 """The service desk's writes: tickets (tickets.py), the service-level clocks and
 escalation (sla.py), queues, service levels and settings (setup.py), crisis
-plans and goodwill (crisis.py), surveys (surveys.py)."""
+plans and goodwill (crisis.py), surveys (surveys.py), social posts (social.py)."""
 
 from .crisis import (
     crisis_plan_delete,
@@ -20,6 +20,7 @@ from .setup import (
     sla_policy_save,
 )
 from .sla import sla_policy_for, sla_scan, ticket_escalate
+from .social import keyword_rule_delete, keyword_rule_save, tickets_from_social
 from .surveys import (
     nps_survey_send,
     survey_answer,
@@ -47,6 +48,8 @@ __all__ = [
     "goodwill_decide",
     "goodwill_limit",
     "goodwill_offer",
+    "keyword_rule_delete",
+    "keyword_rule_save",
     "may_decide",
     "new_form_key",
     "nps_survey_send",
@@ -70,4 +73,5 @@ __all__ = [
     "tickets_from_mail",
     "tickets_from_mail_events",
     "tickets_from_shop_events",
+    "tickets_from_social",
 ]

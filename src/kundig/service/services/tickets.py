@@ -37,6 +37,7 @@ from ..choices import (
     OPEN_STATUSES,
     EntryKind,
     Priority,
+    Sentiment,
     TicketCategory,
     TicketChannel,
     TicketStatus,
@@ -89,6 +90,7 @@ def ticket_open(
     mailbox=None,
     inbound=None,
     source: str | None = None,
+    sentiment: str = "",
 ) -> Ticket:
     """Open a ticket for ``contact``; the same ``source`` opens it once.
 
@@ -115,6 +117,8 @@ def ticket_open(
     ):
         if value not in choices.values:
             errors[field] = [_("Choose one of the list.")]
+    if sentiment and sentiment not in Sentiment.values:
+        errors["sentiment"] = [_("Choose one of the list.")]
     body = _clean_text(body, "body", errors, required=False)
     queue = queue or selectors.queue_default()
     if queue is None:
@@ -143,7 +147,7 @@ def ticket_open(
         with transaction.atomic():
             ticket = _open(
                 actor, contact, subject, channel, body, category, priority, queue,
-                assignee, order, shipment, ret, mailbox, inbound, source,
+                assignee, order, shipment, ret, mailbox, inbound, source, sentiment,
             )  # fmt: skip
     except IntegrityError:
         if not source:
@@ -154,7 +158,7 @@ def ticket_open(
 
 def _open(
     actor, contact, subject, channel, body, category, priority, queue, assignee,
-    order, shipment, ret, mailbox, inbound, source,
+    order, shipment, ret, mailbox, inbound, source, sentiment,
 ) -> Ticket:  # fmt: skip
     if order is None and shipment is not None:
         order = shipment.order
@@ -173,6 +177,7 @@ def _open(
         ret=ret,
         mailbox=mailbox or (inbound.mailbox if inbound is not None else None),
         source=source or "",
+        sentiment=sentiment,
         created_by=actor if actor is not None and actor.pk else None,
     )
     sla.sla_set(ticket)

@@ -16,6 +16,7 @@ from .setup import (
     sla_policy_edit,
     sla_policy_list,
 )
+from .social import social_rule_delete, social_rule_edit, social_rule_list
 from .surveys import survey
 from .tickets import (
     contact_tickets,
@@ -43,6 +44,9 @@ __all__ = [
     "sla_policy_delete",
     "sla_policy_edit",
     "sla_policy_list",
+    "social_rule_delete",
+    "social_rule_edit",
+    "social_rule_list",
     "survey",
     "ticket_change",
     "ticket_create",
