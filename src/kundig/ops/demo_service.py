@@ -23,6 +23,8 @@ from kundig.commerce import selectors as commerce_selectors
 from kundig.contacts import selectors as contact_selectors
 from kundig.core.choices import Role
 from kundig.core.models import User
+from kundig.integrations.social import selectors as social_selectors
+from kundig.integrations.social import services as social
 from kundig.messaging.inbound import inbound_file
 from kundig.privacy import services as privacy
 from kundig.service import selectors as service_selectors
@@ -30,6 +32,9 @@ from kundig.service import services as service
 
 SELMA = "selma.oezdemir@kundig.demo"
 KATRIN = "katrin.vogel@kundig.demo"
+# The demo's social intake: POST /hooks/social/demo/ with this key.
+SOCIAL_SLUG = "demo"
+SOCIAL_KEY = "kundig-demo-social-key"
 
 # (subject, text) of the customers' mails, the first to the quietest buyer.
 MAILS = [
@@ -117,8 +122,25 @@ def demo_tickets_setup(mailbox) -> int:
     return filed
 
 
+def _social(admin) -> None:
+    """An intake source with a known key, and a rule for the brand and products."""
+    if social_selectors.sources().filter(slug=SOCIAL_SLUG).exists():
+        return
+    social.source_save(
+        actor=admin, kind="intake", name="Social (Demo)", slug=SOCIAL_SLUG, url="",
+        is_active=True, key=SOCIAL_KEY,
+    )  # fmt: skip
+    service.keyword_rule_save(
+        actor=admin, name="Marke und Produkte", keywords="Kundig\n#kundig",
+        match_products=True, action="ticket", queue=service_selectors.queue_default(),
+        category="complaint", assignee=None, position=10, is_active=True,
+    )  # fmt: skip
+
+
 def _desk_people() -> None:
-    """Katrin leads the default queue; Greta, the administrator, owns escalations."""
+    """Katrin leads the default queue; Greta, the administrator, owns escalations;
+    posts to the demo's social intake that name the brand or a product open
+    tickets."""
     admin = User.objects.filter(role=Role.ADMIN, is_active=True).order_by("pk").first()
     katrin = User.objects.filter(email=KATRIN, is_active=True).first()
     queue = service_selectors.queue_default()
@@ -130,3 +152,4 @@ def _desk_people() -> None:
         team_lead=queue.team_lead or katrin,
         escalation_owner=queue.escalation_owner or admin,
     )
+    _social(admin)

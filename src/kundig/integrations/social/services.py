@@ -72,12 +72,18 @@ def key_hash(key: str) -> str:
 
 @transaction.atomic
 def source_save(
-    *, actor, source: Source | None = None, token: str | None = None, **data
+    *,
+    actor,
+    source: Source | None = None,
+    token: str | None = None,
+    key: str | None = None,
+    **data,
 ) -> tuple[Source, str]:
     """Create or change a source; return it and, for a new intake source, its key.
 
-    The key is shown once; only its hash is kept. ``token`` (Mastodon) is
-    stored encrypted; None keeps the one there is.
+    The key is shown once; only its hash is kept (``key`` gives one instead of
+    a new random one: the demo's is known). ``token`` (Mastodon) is stored
+    encrypted; None keeps the one there is.
     """
     require(actor, Permission.MANAGE)
     creating = source is None
@@ -108,17 +114,17 @@ def source_save(
             errors.setdefault(field, []).extend(messages)
     if errors:
         raise ValidationError(errors)
-    key = ""
-    if source.kind == SourceKind.INTAKE and not source.key_hash:
-        key = secrets.token_urlsafe(32)
-        source.key_hash = key_hash(key)
+    new_key = ""
+    if source.kind == SourceKind.INTAKE and (key or not source.key_hash):
+        new_key = key or secrets.token_urlsafe(32)
+        source.key_hash = key_hash(new_key)
     source.save()
     after = {f: getattr(source, f) for f in SOURCE_FIELDS}
     if creating:
         audit_created(source, actor=actor)
     else:
         audit_changes(source, actor=actor, before=before, after=after)
-    return source, key
+    return source, new_key
 
 
 # --- Posts ----------------------------------------------------------------------------

@@ -161,7 +161,7 @@ def test_some_demo_customers_have_newsletter_consent_the_quietest_first():
 
 
 def test_the_first_start_gives_the_service_desk_some_customer_requests(
-    make_contact, admin
+    make_contact, admin, client
 ):
     from kundig.core.models import User
     from kundig.service.models import Ticket
@@ -225,6 +225,16 @@ def test_the_first_start_gives_the_service_desk_some_customer_requests(
         late.contact, late, "late_delivery",
     )  # fmt: skip
     assert (where.queue.team_lead, where.queue.escalation_owner) == (katrin, admin)
+    # a post to the demo's social intake naming a product opens a ticket
+    response = client.post(
+        "/hooks/social/demo/",
+        '{"id": "1", "text": "Mein T-Shirt ist nach einer Woche kaputt"}',
+        content_type="application/json",
+        HTTP_AUTHORIZATION="Bearer kundig-demo-social-key",
+    )
+    events.dispatch_pending()
+    assert response.status_code == 202
+    assert Ticket.objects.get(channel="social").sentiment == "negative"
     # solving it asks the customer for a rating (they agreed to surveys)
     service.ticket_update(actor=admin, ticket=where, status="solved")
     events.dispatch_pending()
