@@ -43,6 +43,8 @@ class StockState(models.TextChoices):
 
 class ReturnStatus(models.TextChoices):
     ANNOUNCED = "announced", _("Announced")
+    LABEL_SENT = "label_sent", _("Return label sent")
+    IN_TRANSIT = "in_transit", _("On its way back")
     RECEIVED = "received", _("Received")
     INSPECTED = "inspected", _("Inspected")
     REFUNDED = "refunded", _("Refunded")
@@ -50,14 +52,18 @@ class ReturnStatus(models.TextChoices):
     REJECTED = "rejected", _("Rejected")
 
 
+# How far a return has come; a return only moves forward.
 RETURN_RANK = {
     ReturnStatus.ANNOUNCED: 0,
-    ReturnStatus.RECEIVED: 1,
-    ReturnStatus.INSPECTED: 2,
-    ReturnStatus.REFUNDED: 3,
-    ReturnStatus.EXCHANGED: 3,
-    ReturnStatus.REJECTED: 3,
+    ReturnStatus.LABEL_SENT: 1,
+    ReturnStatus.IN_TRANSIT: 2,
+    ReturnStatus.RECEIVED: 3,
+    ReturnStatus.INSPECTED: 4,
+    ReturnStatus.REFUNDED: 5,
+    ReturnStatus.EXCHANGED: 5,
+    ReturnStatus.REJECTED: 5,
 }
+RETURN_DECIDED = 5
 
 
 class ReturnReason(models.TextChoices):

@@ -1,7 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .choices import SalesChannel
+from .choices import ItemCondition, ReturnReason, ReturnStatus, SalesChannel
 
 
 class OrderImportForm(forms.Form):
@@ -32,4 +32,53 @@ class OrderReassignForm(forms.Form):
         label=_("The right contact"),
         min_value=1,
         error_messages={"required": _("Choose the contact the order belongs to.")},
+    )
+
+
+class ReturnAnnounceForm(forms.Form):
+    """A return of some of an order's lines; one quantity field per line."""
+
+    reason = forms.ChoiceField(label=_("Reason"), choices=ReturnReason.choices)
+    comment = forms.CharField(
+        label=_("Comment"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    key = forms.CharField(widget=forms.HiddenInput, max_length=100)
+
+    def __init__(self, *args, order, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.order_lines = list(order.lines.all())
+        for line in self.order_lines:
+            self.fields[f"line-{line.pk}"] = forms.DecimalField(
+                label=line.name,
+                required=False,
+                min_value=0,
+                max_value=line.quantity,
+                decimal_places=3,
+                initial=0,
+            )
+
+    def line_fields(self):
+        return [(line, self[f"line-{line.pk}"]) for line in self.order_lines]
+
+    def quantities(self) -> dict[int, object]:
+        return {
+            line.pk: self.cleaned_data.get(f"line-{line.pk}") or 0
+            for line in self.order_lines
+        }
+
+
+class ReturnStepForm(forms.Form):
+    status = forms.ChoiceField(label=_("Next step"), choices=ReturnStatus.choices)
+    label_reference = forms.CharField(
+        label=_("Return label"), required=False, max_length=100
+    )
+    carrier = forms.CharField(label=_("Carrier"), required=False, max_length=50)
+    tracking_number = forms.CharField(
+        label=_("Tracking number"), required=False, max_length=100
+    )
+    condition = forms.ChoiceField(
+        label=_("Condition"), required=False, choices=ItemCondition.choices
     )

@@ -246,7 +246,13 @@ class Return(models.Model):
     condition = models.CharField(
         _("condition"), max_length=10, choices=ItemCondition.choices, blank=True
     )
+    # The way back: the label the customer got, and the parcel's tracking.
+    label_reference = models.CharField(_("return label"), max_length=100, blank=True)
+    return_carrier = models.CharField(_("carrier"), max_length=50, blank=True)
+    return_tracking = models.CharField(_("tracking number"), max_length=100, blank=True)
     announced_at = models.DateTimeField(_("announced"), default=timezone.now)
+    label_sent_at = models.DateTimeField(_("label sent"), null=True, blank=True)
+    shipped_back_at = models.DateTimeField(_("sent back"), null=True, blank=True)
     received_at = models.DateTimeField(_("received"), null=True, blank=True)
     inspected_at = models.DateTimeField(_("inspected"), null=True, blank=True)
     decided_at = models.DateTimeField(_("decided"), null=True, blank=True)

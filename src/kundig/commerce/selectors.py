@@ -40,6 +40,16 @@ def order_get(*, user, pk: int) -> Order:
     )
 
 
+def return_get(*, user, pk: int) -> Return:
+    """A return of an order ``user`` may see, with its order; 404 otherwise."""
+    return get_object_or_404(
+        Return.objects.select_related("order").filter(
+            order__in=orders_visible_to(user)
+        ),
+        pk=pk,
+    )
+
+
 def order_by_external_id(*, source: str, external_id: str) -> Order | None:
     return Order.objects.filter(source=source, external_id=external_id).first()
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -15,21 +18,102 @@ from kundig.core.choices import Permission
 from kundig.core.decorators import role_required
 
 from . import importing, selectors, services
-from .forms import OrderImportForm, OrderReassignForm
+from .choices import RETURN_RANK, ReturnStatus
+from .forms import (
+    OrderImportForm,
+    OrderReassignForm,
+    ReturnAnnounceForm,
+    ReturnStepForm,
+)
+
+
+def next_steps(ret) -> list[tuple[str, str]]:
+    """The statuses a return can move on to (forward only)."""
+    rank = RETURN_RANK[ret.status]
+    return [(value, label) for value, label in ReturnStatus.choices
+            if RETURN_RANK[value] > rank]  # fmt: skip
+
+
+def returns_with_steps(returns) -> list:
+    for ret in returns:
+        ret.next_steps = next_steps(ret)
+    return returns
 
 
 @login_required
-def order_detail(request, pk: int):
+def order_detail(request, pk: int, announce_form=None, status=200):
     order = selectors.order_get(user=request.user, pk=pk)
+    may_write = request.user.has_role_permission(Permission.WRITE)
     return render(
         request,
         "commerce/order_detail.html",
         {
             "order": order,
+            "returns": returns_with_steps(list(order.returns.all())),
             "reassign_form": OrderReassignForm(),
-            "may_reassign": request.user.has_role_permission(Permission.WRITE),
+            "may_reassign": may_write,
+            "may_write": may_write,
+            "announce_form": announce_form
+            or ReturnAnnounceForm(order=order, initial={"key": uuid.uuid4().hex}),
         },
+        status=status,
     )
+
+
+@require_POST
+@role_required(Permission.WRITE)
+def return_announce(request, pk: int):
+    """Announce a return of some of the order's lines (for the customer)."""
+    order = selectors.order_get(user=request.user, pk=pk)
+    form = ReturnAnnounceForm(request.POST, order=order)
+    if form.is_valid():
+        try:
+            ret = services.return_announce(
+                actor=request.user,
+                order=order,
+                lines=form.quantities(),
+                reason=form.cleaned_data["reason"],
+                comment=form.cleaned_data["comment"],
+                key=form.cleaned_data["key"],
+            )
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            messages.success(
+                request, _("Return %(rma)s is announced.") % {"rma": ret.rma_number}
+            )
+            return redirect(order.get_absolute_url() + "#returns")
+    return order_detail(request, pk, announce_form=form, status=422)
+
+
+@require_POST
+@role_required(Permission.WRITE)
+def return_step(request, pk: int):
+    """Move a return on: label sent, on its way back, received, inspected, decided."""
+    ret = selectors.return_get(user=request.user, pk=pk)
+    form = ReturnStepForm(request.POST)
+    if form.is_valid():
+        try:
+            ret = services.return_step(actor=request.user, ret=ret, **form.cleaned_data)
+        except ValidationError as exc:
+            for errors in exc.message_dict.values():
+                for error in errors:
+                    messages.error(request, error)
+        else:
+            messages.success(
+                request,
+                _("Return %(rma)s: %(status)s.")
+                % {"rma": ret.rma_number, "status": ret.get_status_display()},
+            )
+    else:
+        messages.error(request, _("Choose the next step."))
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        target = ret.order.get_absolute_url() + "#returns"
+    return redirect(target)
 
 
 @require_POST

@@ -8,6 +8,7 @@ from django import forms
 from django.db.models import Q
 from django.utils.dates import WEEKDAYS_ABBR
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from kundig.core.models import Team, User
 from kundig.messaging.models import Mailbox
@@ -315,7 +316,7 @@ class SlaPolicyForm(forms.Form):
         help_text=_("Else the clock runs around the clock, nights and Sundays too."),
     )
     position = forms.IntegerField(
-        label=_("Order"),
+        label=pgettext_lazy("sort position", "Order"),
         min_value=0,
         max_value=32767,
         initial=100,
@@ -533,7 +534,7 @@ class KeywordRuleForm(forms.Form):
         empty_label=_("the queue's team lead"),
     )
     position = forms.IntegerField(
-        label=_("Order"),
+        label=pgettext_lazy("sort position", "Order"),
         min_value=0,
         max_value=32767,
         initial=100,

@@ -8,7 +8,9 @@ customer's figures and lifecycle stage.
 
 from .fulfilment import (
     refund_record,
+    return_announce,
     return_record,
+    return_step,
     revocation_record,
     shipment_record,
     shipments_flag_late,
@@ -47,7 +49,9 @@ __all__ = [
     "orders_record_many",
     "product_record",
     "refund_record",
+    "return_announce",
     "return_record",
+    "return_step",
     "revocation_record",
     "shipment_record",
     "shipments_flag_late",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
@@ -17,6 +17,7 @@ from kundig.core.events import emit
 from kundig.core.permissions import require
 
 from ..choices import (
+    RETURN_DECIDED,
     RETURN_RANK,
     OrderStatus,
     ReturnReason,
@@ -29,6 +30,7 @@ from .inputs import (
     Errors,
     RefundData,
     ReturnData,
+    ReturnLineData,
     RevocationData,
     ShipmentData,
     clean_condition,
@@ -296,52 +298,184 @@ def return_record(*, actor, source: str, order: Order, data: ReturnData):
 
 
 def _return_advance(ret: Return, status: str, *, actor, label: str) -> None:
-    """Walk the return forward to ``status``, passing "received" on the way."""
-    if RETURN_RANK[status] <= RETURN_RANK[ret.status]:
+    """Walk the return forward to ``status``, passing "received" on the way.
+
+    Each step reached is a timeline entry and an event: ``return.label_sent``,
+    ``return.shipped_back``, ``return.received``, ``return.inspected``,
+    ``return.decided``.
+    """
+    rank = RETURN_RANK[status]
+    if rank <= RETURN_RANK[ret.status]:
         return
     now = timezone.now()
-    if ret.received_at is None and RETURN_RANK[status] >= 1:
+    order = ret.order
+    payload = {"order_id": ret.order_id, "contact_id": order.contact_id}
+
+    def step(fact: str, summary: str, event: str, **extra) -> None:
+        common.timeline(
+            order, kind=Kind.RETURN, fact=f"return:{ret.pk}:{fact}",
+            summary=summary, at=now,
+        )  # fmt: skip
+        emit(event, ret, actor=actor, **payload, **extra)
+
+    names = {"rma": ret.rma_number, "number": label}
+    if status == ReturnStatus.LABEL_SENT and ret.label_sent_at is None:
+        ret.label_sent_at = now
+        step(
+            "label_sent",
+            _("Return %(rma)s of order %(number)s: return label sent") % names,
+            "return.label_sent",
+            label_reference=ret.label_reference,
+        )
+    if status == ReturnStatus.IN_TRANSIT and ret.shipped_back_at is None:
+        ret.shipped_back_at = now
+        step(
+            "in_transit",
+            _("Return %(rma)s of order %(number)s is on its way back") % names,
+            "return.shipped_back",
+            carrier=ret.return_carrier,
+            tracking_number=ret.return_tracking,
+        )
+    if ret.received_at is None and rank >= RETURN_RANK[ReturnStatus.RECEIVED]:
         ret.received_at = now
-        common.timeline(
-            ret.order,
-            kind=Kind.RETURN,
-            fact=f"return:{ret.pk}:received",
-            summary=_("Return %(rma)s of order %(number)s received")
-            % {"rma": ret.rma_number, "number": label},
-            at=now,
-        )
-        emit(
+        step(
+            "received",
+            _("Return %(rma)s of order %(number)s received") % names,
             "return.received",
-            ret,
-            actor=actor,
-            order_id=ret.order_id,
-            contact_id=ret.order.contact_id,
         )
-    if ret.inspected_at is None and RETURN_RANK[status] >= 2:
+    if ret.inspected_at is None and rank >= RETURN_RANK[ReturnStatus.INSPECTED]:
         ret.inspected_at = now
-    if RETURN_RANK[status] == 3:
+        if status == ReturnStatus.INSPECTED:
+            step(
+                "inspected",
+                _("Return %(rma)s of order %(number)s inspected: %(condition)s")
+                % {**names, "condition": ret.get_condition_display()},
+                "return.inspected",
+                condition=ret.condition,
+            )
+    if rank == RETURN_DECIDED:
         ret.decided_at = now
-        common.timeline(
-            ret.order,
-            kind=Kind.RETURN,
-            fact=f"return:{ret.pk}:{status}",
-            summary=_("Return %(rma)s of order %(number)s: %(status)s")
-            % {
-                "rma": ret.rma_number,
-                "number": label,
-                "status": ReturnStatus(status).label,
-            },
-            at=now,
-        )
-        emit(
+        step(
+            status,
+            _("Return %(rma)s of order %(number)s: %(status)s")
+            % {**names, "status": ReturnStatus(status).label},
             "return.decided",
-            ret,
-            actor=actor,
-            order_id=ret.order_id,
-            contact_id=ret.order.contact_id,
             decision=status,
         )
     ret.status = status
+
+
+# Where Kundig's own returns (the portal, the service desk) come from.
+OWN_SOURCE = "kundig"
+
+
+@transaction.atomic
+def return_announce(
+    *, actor, order: Order, lines: dict, reason: str, comment: str = "", key: str
+) -> Return:
+    """Announce a return of some of ``order``'s lines: ``lines`` maps an order
+    line's id to how many come back. Once per ``key`` (the form's).
+
+    ``actor`` None is the customer, through the portal. The return gets an
+    RMA number (``R-<order>-<n>``) and the status *announced*.
+    """
+    if actor is not None:
+        require(actor, Permission.WRITE)
+    errors = Errors()
+    if reason not in ReturnReason.values:
+        errors.add("reason", _("Choose a reason."))
+    by_id = {line.pk: line for line in order.lines.all()}
+    picked = []
+    for line_id, quantity in (lines or {}).items():
+        line = by_id.get(int(line_id)) if str(line_id).isdigit() else None
+        try:
+            quantity = Decimal(str(quantity or 0))
+        except ArithmeticError:
+            quantity = None
+        if line is None:
+            errors.add("lines", _("That item is not on this order."))
+        elif quantity is None or quantity < 0 or quantity > line.quantity:
+            errors.add(
+                "lines",
+                _("Return between 0 and %(n)s of %(item)s.")
+                % {"n": f"{line.quantity:g}", "item": line.name},
+            )
+        elif quantity:
+            picked.append(
+                ReturnLineData(sku=line.sku, name=line.name, quantity=quantity)
+            )
+    if not picked and "lines" not in errors.by_field:
+        errors.add("lines", _("Choose at least one item to return."))
+    if not key or len(key) > 100:
+        errors.add("key", _("The form is out of date; load the page again."))
+    errors.raise_if_any()
+    existing = Return.objects.filter(source=OWN_SOURCE, external_id=key).first()
+    if existing is not None:
+        return existing
+    number = order.returns.count() + 1
+    return return_record(
+        actor=actor,
+        source=OWN_SOURCE,
+        order=order,
+        data=ReturnData(
+            external_id=key,
+            rma_number=f"R-{_label(order)}-{number}"[:64],
+            reason=reason,
+            comment=comment,
+            lines=picked,
+        ),
+    )
+
+
+@transaction.atomic
+def return_step(
+    *,
+    actor,
+    ret: Return,
+    status: str,
+    label_reference: str = "",
+    carrier: str = "",
+    tracking_number: str = "",
+    condition: str = "",
+) -> Return:
+    """Move a return one or more steps on: label sent (with its reference), on
+    its way back (with tracking), received, inspected (with the condition),
+    refunded, exchanged or rejected. Only forward; each step as
+    :func:`return_record` records it.
+
+    ``actor`` None is the customer, who may only say the parcel is on its way.
+    """
+    if actor is not None:
+        require(actor, Permission.WRITE)
+    elif status != ReturnStatus.IN_TRANSIT:
+        raise PermissionDenied
+    ret = Return.objects.select_for_update().select_related("order").get(pk=ret.pk)
+    errors = Errors()
+    status = errors.choice(status, ReturnStatus, "status")
+    if status in RETURN_RANK and RETURN_RANK[status] <= RETURN_RANK[ret.status]:
+        errors.add(
+            "status",
+            _("The return is already further: %(status)s.")
+            % {"status": ret.get_status_display()},
+        )
+    if status == ReturnStatus.LABEL_SENT:
+        ret.label_reference = errors.text(
+            label_reference, "label_reference", max_length=100, required=True
+        )
+    if status == ReturnStatus.IN_TRANSIT:
+        ret.return_carrier = errors.text(carrier, "carrier", max_length=50)
+        ret.return_tracking = errors.text(
+            tracking_number, "tracking_number", max_length=100, required=True
+        )
+    if status == ReturnStatus.INSPECTED:
+        ret.condition = clean_condition(condition, errors, "condition") or ""
+        if not ret.condition:
+            errors.add("condition", _("Say what condition the items are in."))
+    errors.raise_if_any()
+    _return_advance(ret, status, actor=actor, label=_label(ret.order))
+    ret.save()
+    common.figures_refresh(ret.order.contact_id)
+    return ret
 
 
 # --- Revocations ------------------------------------------------------------------

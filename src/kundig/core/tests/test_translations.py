@@ -218,6 +218,7 @@ def test_the_start_page_speaks_german_and_english(admin, client_for):
         "Nachrichten",
         "Shop-Webhooks",
         "Ausgehende Webhooks",
+        "Social Media",
         "Ticket-Warteschlangen",
         "Einstellungen",
     ]
@@ -236,6 +237,7 @@ def test_the_start_page_speaks_german_and_english(admin, client_for):
         "Messaging",
         "Shop webhooks",
         "Outgoing webhooks",
+        "Social media",
         "Ticket queues",
         "Settings",
     ]

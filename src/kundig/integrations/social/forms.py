@@ -25,8 +25,8 @@ class SourceForm(forms.Form):
         required=False,
         widget=forms.PasswordInput(render_value=False),
         help_text=_(
-            "Mastodon: a token of the account with read:notifications. "
-            "Empty keeps the stored one."
+            "Mastodon: an access token of the account with the scope "
+            "read:notifications. Empty keeps the stored one."
         ),
     )
     is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)

@@ -200,7 +200,7 @@ def intake_parse(raw: bytes) -> PostData:
 
     author = payload.get("author") or {}
     if not isinstance(author, dict):
-        errors["author"] = [_("Give an object with name and handle.")]
+        errors["author"] = [_("Give an object with the fields name and handle.")]
         author = {}
     data = PostData(
         external_id=text_of("id", payload.get("id"), required=True),

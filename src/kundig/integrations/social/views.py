@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
@@ -115,5 +116,8 @@ def source_poll(request, pk: int):
     if source.last_error:
         messages.error(request, source.last_error)
     else:
-        messages.success(request, _("%(n)d new posts.") % {"n": new})
+        messages.success(
+            request,
+            ngettext("%(n)d new post.", "%(n)d new posts.", new) % {"n": new},
+        )
     return redirect("social:source_list")
