@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404
 
 from kundig.contacts import selectors as contact_selectors
 
-from .choices import ReturnStatus, RevocationStatus
+from .choices import RETURN_RANK, ReturnStatus, RevocationStatus
 from .models import (
     Order,
     OrderLine,
@@ -48,6 +48,13 @@ def return_get(*, user, pk: int) -> Return:
         ),
         pk=pk,
     )
+
+
+def return_next_steps(ret: Return) -> list[tuple[str, str]]:
+    """The statuses a return can move on to (forward only), as choices."""
+    rank = RETURN_RANK[ret.status]
+    return [(value, label) for value, label in ReturnStatus.choices
+            if RETURN_RANK[value] > rank]  # fmt: skip
 
 
 def order_by_external_id(*, source: str, external_id: str) -> Order | None:

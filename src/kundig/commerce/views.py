@@ -18,7 +18,6 @@ from kundig.core.choices import Permission
 from kundig.core.decorators import role_required
 
 from . import importing, selectors, services
-from .choices import RETURN_RANK, ReturnStatus
 from .forms import (
     OrderImportForm,
     OrderReassignForm,
@@ -27,16 +26,9 @@ from .forms import (
 )
 
 
-def next_steps(ret) -> list[tuple[str, str]]:
-    """The statuses a return can move on to (forward only)."""
-    rank = RETURN_RANK[ret.status]
-    return [(value, label) for value, label in ReturnStatus.choices
-            if RETURN_RANK[value] > rank]  # fmt: skip
-
-
 def returns_with_steps(returns) -> list:
     for ret in returns:
-        ret.next_steps = next_steps(ret)
+        ret.next_steps = selectors.return_next_steps(ret)
     return returns
 
 

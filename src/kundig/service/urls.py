@@ -14,6 +14,7 @@ urlpatterns = [
     path("tickets/<int:pk>/escalate/", views.ticket_escalate, name="ticket_escalate"),
     path("tickets/<int:pk>/steps/<int:step>/", views.ticket_step, name="ticket_step"),
     path("tickets/<int:pk>/goodwill/", views.ticket_goodwill, name="ticket_goodwill"),
+    path("tickets/<int:pk>/return/", views.ticket_return, name="ticket_return"),
     path("tickets/goodwill/", views.goodwill_approvals, name="goodwill_approvals"),
     path("tickets/dashboard/", views.service_dashboard, name="dashboard"),
     path(

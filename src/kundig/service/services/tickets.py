@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from kundig.activity.choices import Direction, Kind
 from kundig.activity.services import timeline_add
 from kundig.commerce import selectors as commerce_selectors
+from kundig.commerce import services as commerce_services
 from kundig.commerce.models import Order, Shipment
 from kundig.core.audit import audit_changes, audit_created
 from kundig.core.choices import Permission
@@ -613,3 +614,30 @@ def _about_order(event, order, *, subject, text, category, shipment=None) -> Tic
         shipment=shipment,
         source=source,
     )
+
+
+@transaction.atomic
+def ticket_return_announce(
+    *, actor, ticket: Ticket, lines: dict, reason: str, comment: str, key: str
+):
+    """Announce a return of the ticket's order for the customer, and tie it to
+    the ticket (its category becomes *return* if it was a question)."""
+    require(actor, Permission.SERVICE_DESK)
+    if ticket.order_id is None:
+        raise ValidationError(_("The ticket is about no order."))
+    ret = commerce_services.return_announce(
+        actor=actor, order=ticket.order, lines=lines, reason=reason,
+        comment=comment, key=key,
+    )  # fmt: skip
+    ticket = Ticket.objects.select_for_update(of=("self",)).get(pk=ticket.pk)
+    fields = ["ret", "updated_at"]
+    ticket.ret = ret
+    if ticket.category == TicketCategory.QUESTION:
+        ticket.category = TicketCategory.RETURN
+        fields.append("category")
+    ticket.save(update_fields=fields)
+    TicketEntry.objects.create(
+        ticket=ticket, kind=EntryKind.NOTE, author=actor,
+        body=_("Return %(rma)s announced.") % {"rma": ret.rma_number},
+    )  # fmt: skip
+    return ret

@@ -28,6 +28,7 @@ from .tickets import (
     ticket_list,
     ticket_note,
     ticket_reply,
+    ticket_return,
     ticket_step,
 )
 
@@ -56,5 +57,6 @@ __all__ = [
     "ticket_list",
     "ticket_note",
     "ticket_reply",
+    "ticket_return",
     "ticket_step",
 ]

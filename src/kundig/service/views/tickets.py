@@ -4,9 +4,15 @@ the 360° card."""
 
 from __future__ import annotations
 
+import uuid
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.core.exceptions import (
+    ObjectDoesNotExist,
+    PermissionDenied,
+    ValidationError,
+)
 from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -17,6 +23,7 @@ from django.views.decorators.http import require_POST
 
 from kundig.activity import selectors as activity_selectors
 from kundig.commerce import selectors as commerce_selectors
+from kundig.commerce.forms import ReturnAnnounceForm
 from kundig.contacts import selectors as contact_selectors
 from kundig.core.choices import Permission
 from kundig.core.decorators import role_required
@@ -271,6 +278,7 @@ def _detail(
     change_form=None,
     escalate_form=None,
     goodwill_form=None,
+    return_form=None,
     status=200,
 ):
     user = request.user
@@ -286,6 +294,15 @@ def _detail(
         **crisis_context(user, ticket, goodwill_form=goodwill_form),
         "rating": selectors.ticket_survey(ticket),
     }
+    context["may_step_return"] = bool(
+        context["customer"] and user.has_role_permission(Permission.WRITE)
+    )
+    if ticket.ret is not None:
+        ticket.ret.next_steps = commerce_selectors.return_next_steps(ticket.ret)
+    elif ticket.order is not None and context["customer"] is not None:
+        context["return_form"] = return_form or ReturnAnnounceForm(
+            order=ticket.order, initial={"key": uuid.uuid4().hex}
+        )
     if user.has_role_permission(Permission.SERVICE_DESK):
         initial = {"key": services.new_form_key()}
         if reply_form is None and context["plan"] and request.GET.get("answer"):
@@ -450,6 +467,34 @@ def ticket_goodwill(request, pk: int):
                 )
             return redirect(ticket.get_absolute_url() + "#crisis-plan")
     return _detail(request, ticket, goodwill_form=form, status=422)
+
+
+@require_POST
+@role_required(Permission.SERVICE_DESK)
+def ticket_return(request, pk: int):
+    """Announce a return of the ticket's order, tied to the ticket."""
+    ticket = selectors.ticket_get(user=request.user, pk=pk)
+    if ticket.order is None or not can_see(request.user, ticket.contact):
+        raise PermissionDenied
+    form = ReturnAnnounceForm(request.POST, order=ticket.order)
+    if form.is_valid():
+        try:
+            ret = services.ticket_return_announce(
+                actor=request.user,
+                ticket=ticket,
+                lines=form.quantities(),
+                reason=form.cleaned_data["reason"],
+                comment=form.cleaned_data["comment"],
+                key=form.cleaned_data["key"],
+            )
+        except ValidationError as exc:
+            add_errors(form, exc)
+        else:
+            messages.success(
+                request, _("Return %(rma)s is announced.") % {"rma": ret.rma_number}
+            )
+            return redirect(ticket.get_absolute_url() + "#about")
+    return _detail(request, ticket, return_form=form, status=422)
 
 
 # --- A new ticket ---------------------------------------------------------------------
