@@ -57,6 +57,34 @@ def return_next_steps(ret: Return) -> list[tuple[str, str]]:
             if RETURN_RANK[value] > rank]  # fmt: skip
 
 
+def orders_of_customer(contact_id: int) -> QuerySet[Order]:
+    """A customer's own orders, newest first (for the customer's portal)."""
+    return Order.objects.filter(contact_id=contact_id).order_by("-placed_at", "-id")
+
+
+def order_of_customer(*, contact_id: int, pk: int) -> Order | None:
+    """One of the customer's own orders with what the portal shows; else None."""
+    return (
+        orders_of_customer(contact_id)
+        .prefetch_related(
+            "lines",
+            "shipments",
+            Prefetch("returns", queryset=Return.objects.prefetch_related("lines")),
+        )
+        .filter(pk=pk)
+        .first()
+    )
+
+
+def returns_of_customer(contact_id: int) -> QuerySet[Return]:
+    return (
+        Return.objects.filter(order__contact_id=contact_id)
+        .select_related("order")
+        .prefetch_related("lines")
+        .order_by("-announced_at", "-id")
+    )
+
+
 def order_by_external_id(*, source: str, external_id: str) -> Order | None:
     return Order.objects.filter(source=source, external_id=external_id).first()
 

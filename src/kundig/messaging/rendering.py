@@ -115,6 +115,10 @@ MERGE_FIELDS: dict[str, dict[str, str]] = {
         "value": gettext_lazy("The answer: 1 to 5, or 0 to 10"),
         "url": gettext_lazy("Link that opens the survey with this answer chosen"),
     },
+    "portal": {
+        "url": gettext_lazy("The customer's one-time sign-in link to the portal"),
+        "minutes": gettext_lazy("How many minutes the sign-in link is valid"),
+    },
     "offer": {
         "text": gettext_lazy("The goodwill offer a manager set for this playbook"),
         "code": gettext_lazy("Its coupon code, if any"),
@@ -629,6 +633,10 @@ def sample_context(language: str) -> dict:
                 {"value": n, "url": f"https://crm.example.com/survey/sample-token/?score={n}"}
                 for n in range(1, 6)
             ],
+        },
+        "portal": {
+            "url": "https://crm.example.com/portal/in/sample-token/",
+            "minutes": "30",
         },
         "ticket": {
             "number": "#42",

@@ -1,5 +1,6 @@
-"""The service desk's ready-made message templates: the rating after a solved
-ticket (CSAT) and the recommendation question (NPS), in German and English.
+"""The service desk's ready-made message templates: the portal's sign-in link,
+the rating after a solved ticket (CSAT) and the recommendation question (NPS),
+in German and English.
 
 Installed by a data migration; administrators change them under Messaging →
 Templates like any other. :func:`install` adds only what is missing.
@@ -24,6 +25,32 @@ _STOP_EN = (
 )
 
 TEMPLATES: Templates = {
+    "portal-login": (
+        "Anmeldelink zum Kundenportal / Sign-in link to the customer portal",
+        "transactional",
+        {
+            "de": (
+                "Ihr Anmeldelink",
+                MAIL_STYLE + "<p>{{ salutation }},</p>\n"
+                "<p>mit diesem Link melden Sie sich in Ihrem Kundenkonto an – "
+                "dort sehen Sie Ihre Bestellungen, Rücksendungen und Anfragen:</p>\n"
+                '<p><a class="button" href="{{ portal.url }}">Anmelden</a></p>\n'
+                '<p class="muted">Der Link gilt {{ portal.minutes }} Minuten und nur '
+                "einmal. Haben Sie ihn nicht angefordert, können Sie diese Mail "
+                "ignorieren.</p>\n<p>Viele Grüße<br>{{ sender.name }}</p>\n",
+            ),
+            "en": (
+                "Your sign-in link",
+                MAIL_STYLE + "<p>{{ salutation }},</p>\n"
+                "<p>use this link to sign in to your account, where you see your "
+                "orders, returns and requests:</p>\n"
+                '<p><a class="button" href="{{ portal.url }}">Sign in</a></p>\n'
+                '<p class="muted">The link works for {{ portal.minutes }} minutes '
+                "and once only. If you did not ask for it, ignore this mail.</p>\n"
+                "<p>Best regards,<br>{{ sender.name }}</p>\n",
+            ),
+        },
+    ),
     "service-csat": (
         "Zufriedenheit nach einem Ticket / Rating after a ticket",
         "surveys",

@@ -69,4 +69,15 @@ urlpatterns = [
     ),
     path("contacts/<int:pk>/tickets/", views.contact_tickets, name="contact_tickets"),
     path("survey/<str:token>/", views.survey, name="survey"),
+    path("portal/", views.portal_start, name="portal_start"),
+    path("portal/in/<str:token>/", views.portal_enter, name="portal_enter"),
+    path("portal/out/", views.portal_leave, name="portal_leave"),
+    path("portal/home/", views.portal_home, name="portal_home"),
+    path("portal/orders/<int:pk>/", views.portal_order, name="portal_order"),
+    path(
+        "portal/returns/<int:pk>/sent/",
+        views.portal_return_sent,
+        name="portal_return_sent",
+    ),
+    path("portal/tickets/<int:pk>/", views.portal_ticket, name="portal_ticket"),
 ]

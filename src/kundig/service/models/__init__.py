@@ -1,8 +1,9 @@
 """The service desk's records: tickets and their setup (tickets.py), crisis
 plans and goodwill (crisis.py), surveys (surveys.py), keyword rules for social
-posts (social.py)."""
+posts (social.py), the customer portal's sign-in links (portal.py)."""
 
 from .crisis import CrisisPlan, CrisisStep, GoodwillOffer, GoodwillOption, StepDone
+from .portal import PortalLink
 from .social import KeywordRule
 from .surveys import Survey
 from .tickets import Queue, ServiceSettings, SlaPolicy, Ticket, TicketEntry
@@ -13,6 +14,7 @@ __all__ = [
     "GoodwillOffer",
     "GoodwillOption",
     "KeywordRule",
+    "PortalLink",
     "Queue",
     "ServiceSettings",
     "SlaPolicy",

@@ -13,6 +13,14 @@ from .crisis import (
     may_decide,
     plan_response,
 )
+from .portal import (
+    portal_contact,
+    portal_link_get,
+    portal_link_request,
+    portal_link_use,
+    portal_return_announce,
+    portal_return_sent,
+)
 from .setup import (
     queue_save,
     service_settings_save,
@@ -55,6 +63,12 @@ __all__ = [
     "new_form_key",
     "nps_survey_send",
     "plan_response",
+    "portal_contact",
+    "portal_link_get",
+    "portal_link_request",
+    "portal_link_use",
+    "portal_return_announce",
+    "portal_return_sent",
     "queue_save",
     "service_settings_save",
     "sla_policy_delete",

@@ -134,7 +134,7 @@ def test_a_ticket_opened_again_before_the_event_is_handled_asks_nothing(
 @pytest.mark.parametrize("key", sorted(TEMPLATES))
 def test_the_ready_made_templates_are_valid(key):
     _name, purpose, contents = TEMPLATES[key]
-    assert purpose == "surveys"
+    assert purpose == ("transactional" if key == "portal-login" else "surveys")
     for language, (subject, html) in contents.items():
         assert (
             rendering.check(subject=subject, html=html, text="", language=language)

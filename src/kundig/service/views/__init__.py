@@ -9,6 +9,15 @@ from .crisis import (
     goodwill_decide,
 )
 from .dashboard import service_dashboard
+from .portal import (
+    portal_enter,
+    portal_home,
+    portal_leave,
+    portal_order,
+    portal_return_sent,
+    portal_start,
+    portal_ticket,
+)
 from .setup import (
     queue_edit,
     queue_list,
@@ -39,6 +48,13 @@ __all__ = [
     "crisis_plan_list",
     "goodwill_approvals",
     "goodwill_decide",
+    "portal_enter",
+    "portal_home",
+    "portal_leave",
+    "portal_order",
+    "portal_return_sent",
+    "portal_start",
+    "portal_ticket",
     "queue_edit",
     "queue_list",
     "service_dashboard",
