@@ -70,7 +70,7 @@ $(BIN)/python:
 $(INSTALLED): $(LOCKS) pyproject.toml | $(BIN)/python
 	@echo "Installing the locked dependencies into $(VENV) ..."
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check \
-	  --require-hashes $(addprefix -r ,$(LOCKS))
+	  --require-hashes --no-deps $(addprefix -r ,$(LOCKS))
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check \
 	  --no-deps --no-build-isolation --editable .
 	@touch $@
@@ -110,7 +110,7 @@ screenshot: $(INSTALLED) ## Take docs/screenshot.png (SCREENSHOT_ARGS="...")
 # uv resolves; pip installs. uv comes into a throwaway venv, removed afterwards.
 # Existing pins are kept unless UPGRADE=1.
 UV_COMPILE = uv pip compile --quiet --no-header --generate-hashes --universal \
-  --python-version 3.11 $(if $(UPGRADE),--upgrade)
+  --python-version 3.11 --override requirements/overrides.txt $(if $(UPGRADE),--upgrade)
 
 lock: ## Re-resolve requirements/*.lock from pyproject.toml (UPGRADE=1 for newer)
 	@tools=$$(mktemp -d); trap 'rm -rf "$$tools"' EXIT; \

@@ -122,6 +122,47 @@ def demo_tickets_setup(mailbox) -> int:
     return filed
 
 
+# The demo's help articles: (language, category, title, text).
+ARTICLES = [
+    ("de", "Bestellung und Versand", "Wann kommt mein Paket?",
+     "Pakete sind meist nach zwei bis drei Werktagen bei Ihnen. Den Link zur "
+     "Sendungsverfolgung finden Sie in der Versandbestätigung.\n\nIst ein Paket "
+     "später dran als angekündigt, melden wir uns von selbst."),
+    ("de", "Bestellung und Versand", "Wie schicke ich etwas zurück?",
+     "Sie haben 30 Tage Rückgaberecht. Melden Sie die Rücksendung in Ihrem "
+     "Kundenkonto an (Menü „Ihr Kundenkonto“); das Rücksendeetikett kommt per "
+     "Mail. Die Erstattung folgt, sobald die Ware bei uns geprüft ist."),
+    ("de", "Bestellung und Versand", "Welche Zahlungsarten gibt es?",
+     "Sie zahlen per Rechnung, Kreditkarte, PayPal oder Vorkasse."),
+    ("de", "Produkte", "Welche Größe passt bei Wanderschuhen?",
+     "Wanderschuhe fallen eher klein aus: Wählen Sie eine halbe bis ganze Nummer "
+     "größer als bei Straßenschuhen. Passt es nicht, tauschen wir kostenlos um."),
+    ("en", "Orders and delivery", "When will my parcel arrive?",
+     "Parcels usually arrive within two to three working days. The tracking "
+     "link is in the shipping confirmation."),
+    ("en", "Orders and delivery", "How do I return something?",
+     "You have 30 days to return items. Announce the return in your account; "
+     "the return label comes by mail. We refund once we have checked the goods."),
+]  # fmt: skip
+
+
+def _articles(admin) -> None:
+    """A few help articles, in German and English, for the help pages."""
+    if service_selectors.articles_exist():
+        return
+    categories = {}
+    for language, category, title, body in ARTICLES:
+        if (language, category) not in categories:
+            categories[(language, category)] = service.article_category_save(
+                actor=admin, name=category, language=language,
+                position=len(categories) + 1,
+            )  # fmt: skip
+        service.article_save(
+            actor=admin, category=categories[(language, category)],
+            language=language, title=title, slug="", body=body, is_published=True,
+        )  # fmt: skip
+
+
 def _social(admin) -> None:
     """An intake source with a known key, and a rule for the brand and products."""
     if social_selectors.sources().filter(slug=SOCIAL_SLUG).exists():
@@ -153,3 +194,4 @@ def _desk_people() -> None:
         escalation_owner=queue.escalation_owner or admin,
     )
     _social(admin)
+    _articles(admin)

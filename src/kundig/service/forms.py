@@ -10,6 +10,7 @@ from django.utils.dates import WEEKDAYS_ABBR
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from kundig.core.choices import Language
 from kundig.core.models import Team, User
 from kundig.messaging.models import Mailbox
 
@@ -22,7 +23,7 @@ from .choices import (
     TicketChannel,
     TicketStatus,
 )
-from .models import CrisisPlan, Queue, SlaPolicy
+from .models import ArticleCategory, CrisisPlan, Queue, SlaPolicy
 
 # What an agent logs by hand; mail and shop events open tickets on their own.
 AGENT_CHANNELS = [
@@ -541,3 +542,37 @@ class KeywordRuleForm(forms.Form):
         help_text=_("The first active rule that matches a post decides."),
     )
     is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)
+
+
+class ArticleForm(forms.Form):
+    title = forms.CharField(label=_("Title"), max_length=200)
+    language = forms.ChoiceField(label=_("Language"), choices=Language.choices)
+    category = forms.ModelChoiceField(
+        label=_("Category"), queryset=ArticleCategory.objects.all(), empty_label=None
+    )
+    slug = forms.SlugField(
+        label=_("Address"),
+        max_length=120,
+        required=False,
+        help_text=_("Part of the article's link; empty: made from the title."),
+    )
+    body = forms.CharField(
+        label=_("Text"),
+        max_length=50_000,
+        widget=forms.Textarea(attrs={"rows": 12}),
+        help_text=_("Plain text; empty lines make paragraphs."),
+    )
+    is_published = forms.BooleanField(
+        label=_("Published"), required=False, initial=True
+    )
+
+
+class ArticleCategoryForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=100)
+    language = forms.ChoiceField(label=_("Language"), choices=Language.choices)
+    position = forms.IntegerField(
+        label=pgettext_lazy("sort position", "Order"),
+        min_value=0,
+        max_value=32767,
+        initial=100,
+    )

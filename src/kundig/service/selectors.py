@@ -11,6 +11,7 @@ from kundig.core.choices import Role, Visibility
 from .choices import OPEN_STATUSES, OfferStatus
 from .expressions import DUE_AT, PRIORITY_RANK
 from .models import (
+    Article,
     CrisisPlan,
     GoodwillOffer,
     KeywordRule,
@@ -224,3 +225,7 @@ def ticket_survey(ticket: Ticket) -> Survey | None:
 
 def keyword_rules() -> QuerySet[KeywordRule]:
     return KeywordRule.objects.select_related("queue", "assignee")
+
+
+def articles_exist() -> bool:
+    return Article.objects.exists()

@@ -235,6 +235,15 @@ def test_the_first_start_gives_the_service_desk_some_customer_requests(
     events.dispatch_pending()
     assert response.status_code == 202
     assert Ticket.objects.get(channel="social").sentiment == "negative"
+    # the help pages answer by meaning
+    answers = client.get(
+        "/help/",
+        {"lang": "de", "q": "Die Schuhe sind zu klein, kann ich sie zurückgeben?"},
+    ).context["found"]
+    assert {a.title for a in answers[:2]} == {
+        "Welche Größe passt bei Wanderschuhen?",
+        "Wie schicke ich etwas zurück?",
+    }
     # solving it asks the customer for a rating (they agreed to surveys)
     service.ticket_update(actor=admin, ticket=where, status="solved")
     events.dispatch_pending()

@@ -1,14 +1,18 @@
 """The service desk's records: tickets and their setup (tickets.py), crisis
 plans and goodwill (crisis.py), surveys (surveys.py), keyword rules for social
-posts (social.py), the customer portal's sign-in links (portal.py)."""
+posts (social.py), the customer portal's sign-in links (portal.py), the knowledge base
+(knowledge.py)."""
 
 from .crisis import CrisisPlan, CrisisStep, GoodwillOffer, GoodwillOption, StepDone
+from .knowledge import Article, ArticleCategory
 from .portal import PortalLink
 from .social import KeywordRule
 from .surveys import Survey
 from .tickets import Queue, ServiceSettings, SlaPolicy, Ticket, TicketEntry
 
 __all__ = [
+    "Article",
+    "ArticleCategory",
     "CrisisPlan",
     "CrisisStep",
     "GoodwillOffer",

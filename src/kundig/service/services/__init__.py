@@ -1,6 +1,7 @@
 """The service desk's writes: tickets (tickets.py), the service-level clocks and
 escalation (sla.py), queues, service levels and settings (setup.py), crisis
-plans and goodwill (crisis.py), surveys (surveys.py), social posts (social.py)."""
+plans and goodwill (crisis.py), surveys (surveys.py), social posts (social.py),
+the portal (portal.py), the knowledge base (knowledge.py)."""
 
 from .crisis import (
     crisis_plan_delete,
@@ -12,6 +13,13 @@ from .crisis import (
     goodwill_offer,
     may_decide,
     plan_response,
+)
+from .knowledge import (
+    article_category_save,
+    article_delete,
+    article_save,
+    article_vote,
+    articles_find,
 )
 from .portal import (
     portal_contact,
@@ -50,6 +58,11 @@ from .tickets import (
 )
 
 __all__ = [
+    "article_category_save",
+    "article_delete",
+    "article_save",
+    "article_vote",
+    "articles_find",
     "crisis_plan_delete",
     "crisis_plan_for",
     "crisis_plan_save",

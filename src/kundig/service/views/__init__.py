@@ -9,6 +9,14 @@ from .crisis import (
     goodwill_decide,
 )
 from .dashboard import service_dashboard
+from .knowledge import (
+    article_delete,
+    article_edit,
+    article_list,
+    help_article,
+    help_index,
+    help_vote,
+)
 from .portal import (
     portal_enter,
     portal_home,
@@ -42,12 +50,18 @@ from .tickets import (
 )
 
 __all__ = [
+    "article_delete",
+    "article_edit",
+    "article_list",
     "contact_tickets",
     "crisis_plan_delete",
     "crisis_plan_edit",
     "crisis_plan_list",
     "goodwill_approvals",
     "goodwill_decide",
+    "help_article",
+    "help_index",
+    "help_vote",
     "portal_enter",
     "portal_home",
     "portal_leave",
