@@ -1,8 +1,9 @@
 """The service desk's records: tickets and their setup (tickets.py), crisis
 plans and goodwill (crisis.py), surveys (surveys.py), keyword rules for social
 posts (social.py), the customer portal's sign-in links (portal.py), the knowledge base
-(knowledge.py)."""
+(knowledge.py), chat conversations (chat.py)."""
 
+from .chat import ChatConversation
 from .crisis import CrisisPlan, CrisisStep, GoodwillOffer, GoodwillOption, StepDone
 from .knowledge import Article, ArticleCategory
 from .portal import PortalLink
@@ -13,6 +14,7 @@ from .tickets import Queue, ServiceSettings, SlaPolicy, Ticket, TicketEntry
 __all__ = [
     "Article",
     "ArticleCategory",
+    "ChatConversation",
     "CrisisPlan",
     "CrisisStep",
     "GoodwillOffer",

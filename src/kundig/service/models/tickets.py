@@ -344,11 +344,18 @@ class TicketEntry(models.Model):
         related_name="+",
     )
     created_at = models.DateTimeField(_("written"), default=timezone.now)
+    # A reply in the chat (no mail): the form's key, so it is written once.
+    key = models.CharField(max_length=64, blank=True, editable=False)
 
     class Meta:
         ordering = ["created_at", "id"]
         verbose_name = _("ticket entry")
         verbose_name_plural = _("ticket entries")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["key"], condition=~Q(key=""), name="service_entry_once_per_key"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.ticket_id}: {self.kind}"

@@ -1,8 +1,16 @@
 """The service desk's writes: tickets (tickets.py), the service-level clocks and
 escalation (sla.py), queues, service levels and settings (setup.py), crisis
 plans and goodwill (crisis.py), surveys (surveys.py), social posts (social.py),
-the portal (portal.py), the knowledge base (knowledge.py)."""
+the portal (portal.py), the knowledge base (knowledge.py), the chat (chat.py)."""
 
+from .chat import (
+    TooMany,
+    chat_get,
+    chat_messages,
+    chat_post,
+    chat_start,
+    chat_suggest,
+)
 from .crisis import (
     crisis_plan_delete,
     crisis_plan_for,
@@ -58,11 +66,17 @@ from .tickets import (
 )
 
 __all__ = [
+    "TooMany",
     "article_category_save",
     "article_delete",
     "article_save",
     "article_vote",
     "articles_find",
+    "chat_get",
+    "chat_messages",
+    "chat_post",
+    "chat_start",
+    "chat_suggest",
     "crisis_plan_delete",
     "crisis_plan_for",
     "crisis_plan_save",

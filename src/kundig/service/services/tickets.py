@@ -14,6 +14,7 @@ import uuid
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -269,10 +270,15 @@ def ticket_file_mail(inbound) -> Ticket:
         inbound=inbound,
         created_at=inbound.received_at,
     )
+    customer_answered(ticket)
+    return ticket
+
+
+def customer_answered(ticket: Ticket) -> None:
+    """The customer wrote on ``ticket`` (locked): it is someone's to do again."""
     before = ticket.status
     fields = ["status", "reopened", "solved_at", "updated_at"]
     if before != TicketStatus.NEW:
-        # The customer answered: it is someone's to do again.
         ticket.status = TicketStatus.OPEN
         if before == TicketStatus.SOLVED:
             ticket.reopened += 1
@@ -287,7 +293,6 @@ def ticket_file_mail(inbound) -> Ticket:
     )
     if ticket.assignee_id:
         _notify_assignee(ticket, answered=True)
-    return ticket
 
 
 def _thread_ticket(inbound) -> Ticket | None:
@@ -324,12 +329,14 @@ def ticket_reply(
     status: str = TicketStatus.WAITING_CUSTOMER,
 ) -> TicketEntry:
     """Answer the customer by mail, as a reply to their last mail; once per ``key``.
+    A chat's ticket is answered in the chat instead.
 
     The ticket then waits on the customer (or takes ``status``).
     """
     require(actor, Permission.SERVICE_DESK)
     existing = TicketEntry.objects.filter(
-        ticket=ticket, message__idempotency_key=f"write:{key}"
+        Q(message__idempotency_key=f"write:{key}") | Q(key=f"write:{key}"),
+        ticket=ticket,
     ).first()
     if existing is not None:
         return existing
@@ -339,6 +346,14 @@ def ticket_reply(
         errors["status"] = [_("Choose one of the list.")]
     if errors:
         raise ValidationError(errors)
+    if ticket.channel == TicketChannel.CHAT:
+        entry = TicketEntry.objects.create(
+            ticket=ticket, kind=EntryKind.REPLY, author=actor, body=text,
+            key=f"write:{key}",
+        )  # fmt: skip
+        _answered(actor, ticket, status)
+        emit("ticket.replied", ticket, actor=actor, contact_id=ticket.contact_id)
+        return entry
     last = (
         ticket.entries.filter(kind=EntryKind.CUSTOMER, inbound__isnull=False)
         .select_related("inbound__mailbox")

@@ -15,13 +15,25 @@ from playwright.sync_api import expect
 
 from kundig.core.choices import Role
 from kundig.service import services
-from kundig.service.models import GoodwillOffer, Queue, StepDone
+from kundig.service.models import (
+    ArticleCategory,
+    GoodwillOffer,
+    Queue,
+    StepDone,
+    Ticket,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 # Where a test leaves a picture of what it saw (ignored by git).
 SCREENSHOTS = Path(tempfile.gettempdir()) / "kundig-screenshots"
 SCREENSHOTS.mkdir(exist_ok=True)
+
+
+@pytest.fixture
+def desk_db():
+    """The default queue and plans, as the migrations leave them."""
+    _default_plans_and_queue()
 
 
 def _default_plans_and_queue() -> None:
@@ -100,3 +112,39 @@ def test_the_dashboard_draws_its_charts(page, sign_in_as, service_agent, make_co
     expect(chart.locator("svg")).to_be_visible()
     expect(page.locator("#kpis")).to_contain_text("3")
     page.screenshot(path=str(SCREENSHOTS / "service-dashboard.png"), full_page=True)
+
+
+def test_the_chat_widget_on_a_shop_page(page, live_server, service_agent, desk_db):
+    category = ArticleCategory.objects.create(name="Versand", language="de")
+    services.article_save(
+        actor=service_agent, category=category, language="de",
+        title="Wann kommt mein Paket?", slug="paket",
+        body="Meist nach zwei bis drei Werktagen.", is_published=True,
+    )  # fmt: skip
+    page.set_content(
+        "<html><body><h1>Bergfreunde</h1>"
+        f'<script src="{live_server.url}/chat/widget.js" data-lang="de"></script>'
+        "</body></html>"
+    )
+
+    page.click("#kundig-chat-button")
+    chat = page.frame_locator("#kundig-chat-frame")
+    chat.locator("#question").fill("Meine Lieferung ist noch nicht da")
+    chat.locator("#ask button").click()
+    expect(chat.locator("#articles")).to_contain_text("Wann kommt mein Paket?")
+    chat.locator("#person").click()
+    chat.locator("#name").fill("Max Muster")
+    chat.locator("#email").fill("max@example.de")
+    chat.locator("#start button").click()
+    expect(chat.locator("#log")).to_contain_text("Meine Lieferung ist noch nicht da")
+
+    ticket = Ticket.objects.get(channel="chat")
+    services.ticket_reply(
+        actor=service_agent, ticket=ticket, text="Ich schaue gleich nach.", key="b1"
+    )
+    expect(chat.locator("#log")).to_contain_text("Ich schaue gleich nach.")
+
+    chat.locator("#text").fill('<img src=x onerror="window.pwned=1">')
+    chat.locator("#send button").click()
+    expect(chat.locator("#log .visitor").last).to_contain_text("<img src=x")
+    assert chat.locator("#log img").count() == 0

@@ -1,6 +1,13 @@
 """The service desk's pages: tickets (tickets.py), setting up (setup.py),
 crisis plans and goodwill (crisis.py)."""
 
+from .chat import (
+    chat_api_messages,
+    chat_api_start,
+    chat_api_suggest,
+    chat_page,
+    chat_widget_js,
+)
 from .crisis import (
     crisis_plan_delete,
     crisis_plan_edit,
@@ -53,6 +60,11 @@ __all__ = [
     "article_delete",
     "article_edit",
     "article_list",
+    "chat_api_messages",
+    "chat_api_start",
+    "chat_api_suggest",
+    "chat_page",
+    "chat_widget_js",
     "contact_tickets",
     "crisis_plan_delete",
     "crisis_plan_edit",

@@ -1,0 +1,21 @@
+"""Chat conversations from the website widget: each one is a ticket."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+
+
+class ChatConversation(models.Model):
+    """A visitor's chat; the token (kept as its hash) is their key to it."""
+
+    ticket = models.OneToOneField(
+        "service.Ticket", on_delete=models.CASCADE, related_name="chat"
+    )
+    token_hash = models.CharField(max_length=64, unique=True)
+    # Who started it (a hash of the address), for the per-visitor limit.
+    client_hash = models.CharField(max_length=64, db_index=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"chat {self.pk} ({self.ticket_id})"

@@ -1,0 +1,175 @@
+"""The website chat: a visitor asks, the help articles answer first, then a
+person — every chat is a ticket (channel *chat*), answered from the ticket.
+
+A conversation is reached only with its token (32 random bytes, kept as a
+hash), which the visitor's browser keeps. Visitors are limited: five new
+chats an hour from one address, ten messages a minute in one chat, 2,000
+characters a message. Messages are text; the widget shows them as text.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+import uuid
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from kundig.contacts import selectors as contact_selectors
+from kundig.contacts import services as contacts
+from kundig.contacts.choices import ChangeSource
+from kundig.core.text import one_line, strip_control_characters
+
+from .. import selectors
+from ..choices import EntryKind, TicketChannel, TicketStatus
+from ..models import ChatConversation, Ticket, TicketEntry
+from .knowledge import articles_find
+from .tickets import customer_answered, ticket_open
+
+MESSAGE_LENGTH = 2000
+CHATS_PER_HOUR = 5
+MESSAGES_PER_MINUTE = 10
+
+
+class TooMany(Exception):
+    """Too many chats or messages from one visitor; try again later."""
+
+
+def _hash(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def _message(text: str, errors: dict, field: str = "message") -> str:
+    text = strip_control_characters(text or "").strip()
+    if not text:
+        errors[field] = [_("Write a message.")]
+    elif len(text) > MESSAGE_LENGTH:
+        errors[field] = [_("At most %(n)d characters.") % {"n": MESSAGE_LENGTH}]
+    return text
+
+
+def chat_suggest(*, question: str, language: str) -> list[dict]:
+    """Help articles that may answer ``question`` before a person is asked."""
+    return [
+        {"title": article.title, "url": article.get_absolute_url()}
+        for article in articles_find(question=question, language=language, limit=3)
+    ]
+
+
+@transaction.atomic
+def chat_start(
+    *, name: str, email: str, message: str, language: str, client: str
+) -> tuple[ChatConversation, str]:
+    """Open a chat (a ticket) for the visitor; return it and its token."""
+    errors: dict[str, list[str]] = {}
+    name = one_line(name)[:100]
+    if not name:
+        errors["name"] = [_("Tell us your name.")]
+    email = one_line(email).lower()[:254]
+    try:
+        validate_email(email)
+    except ValidationError:
+        errors["email"] = [_("Give an email address, so we can answer you.")]
+    message = _message(message, errors)
+    if errors:
+        raise ValidationError(errors)
+    client_hash = _hash(client)
+    since = timezone.now() - dt.timedelta(hours=1)
+    if (
+        ChatConversation.objects.filter(
+            client_hash=client_hash, created_at__gte=since
+        ).count()
+        >= CHATS_PER_HOUR
+    ):
+        raise TooMany
+    contact = contact_selectors.contact_by_email(email)
+    if contact is None:
+        first, _sep, last = name.rpartition(" ")
+        contact = contacts.contact_create(
+            actor=None,
+            fields={
+                "first_name": first[:100],
+                "last_name": (last or name)[:100],
+                "language": language if language in ("de", "en") else "de",
+            },
+            emails=[contacts.EmailData(email=email, is_primary=True)],
+            tags=["chat"],
+            source=ChangeSource.SYSTEM,
+        )
+    ticket = ticket_open(
+        actor=None,
+        contact=contact,
+        subject=_("Chat: %(message)s") % {"message": one_line(message)[:80]},
+        channel=TicketChannel.CHAT,
+        body=message,
+        queue=selectors.queue_default(),
+        source=f"chat:{uuid.uuid4().hex}",
+    )
+    token = secrets.token_urlsafe(32)
+    conversation = ChatConversation.objects.create(
+        ticket=ticket, token_hash=_hash(token), client_hash=client_hash
+    )
+    return conversation, token
+
+
+def chat_get(token: str) -> ChatConversation | None:
+    if not token or len(token) > 100:
+        return None
+    return (
+        ChatConversation.objects.filter(token_hash=_hash(token))
+        .select_related("ticket")
+        .first()
+    )
+
+
+@transaction.atomic
+def chat_post(*, conversation: ChatConversation, text: str) -> TicketEntry:
+    """The visitor writes in their chat."""
+    errors: dict[str, list[str]] = {}
+    text = _message(text, errors, "text")
+    if errors:
+        raise ValidationError(errors)
+    ticket = Ticket.objects.select_for_update(of=("self",)).get(
+        pk=conversation.ticket_id
+    )
+    if ticket.status == TicketStatus.CLOSED:
+        raise ValidationError({"text": [_("This chat is closed. Start a new one.")]})
+    recent = ticket.entries.filter(
+        kind=EntryKind.CUSTOMER,
+        created_at__gte=timezone.now() - dt.timedelta(minutes=1),
+    ).count()
+    if recent >= MESSAGES_PER_MINUTE:
+        raise TooMany
+    entry = TicketEntry.objects.create(
+        ticket=ticket, kind=EntryKind.CUSTOMER, body=text
+    )
+    customer_answered(ticket)
+    return entry
+
+
+def chat_messages(*, conversation: ChatConversation, after: int = 0) -> list[dict]:
+    """The chat's messages after the one with id ``after`` (never notes)."""
+    entries = (
+        conversation.ticket.entries.filter(
+            kind__in=[EntryKind.CUSTOMER, EntryKind.REPLY], pk__gt=after
+        )
+        .select_related("author")
+        .order_by("id")[:200]
+    )
+    return [
+        {
+            "id": entry.pk,
+            "from": "visitor" if entry.kind == EntryKind.CUSTOMER else "agent",
+            "name": (entry.author.first_name if entry.author else "")
+            if entry.kind == EntryKind.REPLY
+            else "",
+            "text": entry.body,
+            "at": timezone.localtime(entry.created_at).strftime("%H:%M"),
+        }
+        for entry in entries
+    ]

@@ -1,0 +1,152 @@
+"""The website chat: help articles first, then a ticket; the agent answers
+from the ticket and the answer shows in the chat (no mail); tokens, limits and
+bad input."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.urls import reverse
+
+from kundig.messaging.models import Message
+from kundig.service import services
+from kundig.service.models import ChatConversation, Ticket
+
+pytestmark = pytest.mark.django_db
+
+
+def api(client, endpoint, **body):
+    return client.post(
+        reverse(f"service:chat_{endpoint}"),
+        json.dumps(body),
+        content_type="application/json",
+    )
+
+
+def started(client, **extra):
+    body = {"name": "Max Muster", "email": "max@example.de",
+            "message": "Wo bleibt mein Paket?", "lang": "en", **extra}  # fmt: skip
+    return api(client, "start", **body)
+
+
+def test_articles_are_suggested_before_a_person(client, agent):
+    category = services.article_category_save(
+        actor=agent, name="Versand", language="de", position=1
+    )
+    services.article_save(
+        actor=agent, category=category, language="de", title="Wann kommt mein Paket?",
+        slug="paket", body="Meist nach zwei bis drei Werktagen.", is_published=True,
+    )  # fmt: skip
+
+    answer = api(
+        client, "suggest", question="Meine Lieferung ist noch nicht da", lang="de"
+    )
+
+    assert answer.json()["articles"] == [
+        {"title": "Wann kommt mein Paket?", "url": "/help/paket/"}
+    ]
+
+
+def test_a_chat_is_a_ticket_the_agent_answers_in_the_chat(client, agent, desk):
+    answer = started(client)
+    token = answer.json()["token"]
+
+    assert answer.status_code == 201
+    ticket = Ticket.objects.get()
+    assert (ticket.channel, ticket.contact.emails.get().email) == (
+        "chat", "max@example.de",
+    )  # fmt: skip
+    assert [m["text"] for m in answer.json()["messages"]] == ["Wo bleibt mein Paket?"]
+
+    services.ticket_reply(actor=agent, ticket=ticket, text="Ich schaue nach!", key="r1")
+    services.ticket_reply(actor=agent, ticket=ticket, text="Ich schaue nach!", key="r1")
+    services.ticket_note(actor=agent, ticket=ticket, text="intern")
+    read = api(client, "messages", token=token, after="0").json()["messages"]
+
+    assert [(m["from"], m["text"]) for m in read] == [
+        ("visitor", "Wo bleibt mein Paket?"), ("agent", "Ich schaue nach!"),
+    ]  # fmt: skip
+    assert read[1]["name"] == agent.first_name
+    assert not Message.objects.exists()  # answered in the chat, not by mail
+    ticket.refresh_from_db()
+    assert ticket.status == "waiting_customer"
+
+    wrote = api(
+        client, "messages", token=token, text="Danke!", after=str(read[1]["id"])
+    )
+    assert [m["text"] for m in wrote.json()["messages"]] == ["Danke!"]
+    ticket.refresh_from_db()
+    assert ticket.status == "open"
+
+
+def test_a_known_address_is_the_same_contact(client, anna, desk):
+    started(client, email="ANNA@example.de", name="Anna W.")
+
+    assert Ticket.objects.get().contact == anna
+
+
+@pytest.mark.parametrize(
+    ("body", "fields"),
+    [
+        ({"name": ""}, ["name"]),
+        ({"email": "kein-mail"}, ["email"]),
+        ({"message": ""}, ["message"]),
+        ({"message": "x" * 2001}, ["message"]),
+    ],
+)
+def test_bad_input_is_refused_naming_the_field(client, desk, body, fields):
+    answer = started(client, **body)
+
+    assert answer.status_code == 422
+    assert sorted(answer.json()["fields"]) == fields
+    assert not Ticket.objects.exists()
+
+
+def test_not_json_is_refused(client):
+    answer = client.post(
+        reverse("service:chat_start"), b"{", content_type="application/json"
+    )
+
+    assert answer.status_code == 422 and "body" in answer.json()["fields"]
+
+
+def test_without_the_token_nothing_is_read_or_written(client, desk):
+    started(client)
+
+    for token in ("", "guessed"):
+        answer = api(client, "messages", token=token, text="Hallo")
+        assert answer.status_code == 404
+    assert Ticket.objects.get().entries.count() == 1
+
+
+def test_a_flood_of_messages_is_limited(client, desk):
+    token = started(client).json()["token"]
+
+    codes = [
+        api(client, "messages", token=token, text=f"Nachricht {n}").status_code
+        for n in range(12)
+    ]
+
+    # ten a minute, the one that started the chat included
+    assert codes == [200] * 9 + [429] * 3
+    assert Ticket.objects.get().entries.count() == 10
+
+
+def test_a_flood_of_chats_from_one_address_is_limited(client, desk):
+    codes = [started(client, email=f"v{n}@example.de").status_code for n in range(6)]
+
+    assert codes == [201] * 5 + [429]
+    assert ChatConversation.objects.count() == 5
+
+
+def test_the_loader_and_the_page_are_served(client):
+    script = client.get(reverse("service:chat_widget"))
+    page = client.get(reverse("service:chat_page"), {"lang": "en"})
+
+    assert script["Content-Type"].startswith("text/javascript")
+    loader = script.content.decode()
+    assert 'var base = "http://testserver";' in loader
+    assert 'frame.src = base + "/chat/?lang=" + lang;' in loader
+    assert "X-Frame-Options" not in page  # the shop's pages frame it
+    assert "How can we help?" in page.content.decode()
