@@ -397,7 +397,7 @@ def return_announce(
         elif quantity is None or quantity < 0 or quantity > line.quantity:
             errors.add(
                 "lines",
-                _("Return between 0 and %(n)s of %(item)s.")
+                _("%(item)s: choose between 0 and %(n)s.")
                 % {"n": f"{line.quantity:g}", "item": line.name},
             )
         elif quantity:
@@ -455,7 +455,7 @@ def return_step(
     if status in RETURN_RANK and RETURN_RANK[status] <= RETURN_RANK[ret.status]:
         errors.add(
             "status",
-            _("The return is already further: %(status)s.")
+            _("This return is already past that step: %(status)s.")
             % {"status": ret.get_status_display()},
         )
     if status == ReturnStatus.LABEL_SENT:

@@ -138,7 +138,7 @@ def test_a_step_without_what_it_needs_is_refused(placed, admin, status, field):
 def test_a_return_only_moves_forward(placed, admin):
     ret = services.return_step(actor=admin, ret=announce(placed), status="received")
 
-    with pytest.raises(ValidationError, match="already further"):
+    with pytest.raises(ValidationError, match="already past that step"):
         services.return_step(
             actor=admin, ret=ret, status="label_sent", label_reference="x"
         )

@@ -639,7 +639,7 @@ def ticket_return_announce(
     the ticket (its category becomes *return* if it was a question)."""
     require(actor, Permission.SERVICE_DESK)
     if ticket.order_id is None:
-        raise ValidationError(_("The ticket is about no order."))
+        raise ValidationError(_("This ticket is not about an order."))
     ret = commerce_services.return_announce(
         actor=actor, order=ticket.order, lines=lines, reason=reason,
         comment=comment, key=key,

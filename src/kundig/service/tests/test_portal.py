@@ -103,7 +103,9 @@ def test_an_expired_link_signs_nobody_in(client, erika, mailbox, smtp):
     url = link_from_mail(smtp)
     PortalLink.objects.update(expires_at=timezone.now() - dt.timedelta(seconds=1))
 
-    response = client.post("/" + url.split("://", 1)[1].split("/", 1)[1])
+    response = client.post(
+        "/" + url.split("://", 1)[1].split("/", 1)[1], HTTP_ACCEPT_LANGUAGE="en"
+    )
 
     assert response.status_code == 404
     assert "This link has expired or was used already." in response.content.decode()

@@ -20,6 +20,7 @@ from kundig.commerce.forms import ReturnAnnounceForm, ReturnStepForm
 from .. import services
 from ..choices import EntryKind
 from ..models import Ticket
+from ..services import portal as portal_services
 
 SESSION_KEY = "portal_contact"
 
@@ -69,7 +70,11 @@ def portal_start(request):
         email = request.POST.get("email", "")[:254]
         services.portal_link_request(email)
         sent = True
-    return _page(request, "start.html", {"sent": sent, "email": email})
+    return _page(
+        request,
+        "start.html",
+        {"sent": sent, "email": email, "link_minutes": portal_services.LINK_MINUTES},
+    )
 
 
 @never_cache
