@@ -74,6 +74,7 @@ urlpatterns = [
     path("chat/api/suggest/", views.chat_api_suggest, name="chat_suggest"),
     path("chat/api/start/", views.chat_api_start, name="chat_start"),
     path("chat/api/messages/", views.chat_api_messages, name="chat_messages"),
+    path("contact/", views.contact_form, name="contact_form"),
     path("help/", views.help_index, name="help_index"),
     path("help/<slug:slug>/", views.help_article, name="help_article"),
     path("help/<slug:slug>/vote/", views.help_vote, name="help_vote"),

@@ -1,9 +1,9 @@
 """The service desk's records: tickets and their setup (tickets.py), crisis
 plans and goodwill (crisis.py), surveys (surveys.py), keyword rules for social
 posts (social.py), the customer portal's sign-in links (portal.py), the knowledge base
-(knowledge.py), chat conversations (chat.py)."""
+(knowledge.py), chat conversations and contact-form requests (chat.py)."""
 
-from .chat import ChatConversation
+from .chat import ChatConversation, WebFormEntry
 from .crisis import CrisisPlan, CrisisStep, GoodwillOffer, GoodwillOption, StepDone
 from .knowledge import Article, ArticleCategory
 from .portal import PortalLink
@@ -28,4 +28,5 @@ __all__ = [
     "Survey",
     "Ticket",
     "TicketEntry",
+    "WebFormEntry",
 ]

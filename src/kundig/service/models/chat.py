@@ -1,4 +1,5 @@
-"""Chat conversations from the website widget: each one is a ticket."""
+"""The public channels: chat conversations from the website widget and
+requests from the contact form; each one is a ticket."""
 
 from __future__ import annotations
 
@@ -19,3 +20,17 @@ class ChatConversation(models.Model):
 
     def __str__(self) -> str:
         return f"chat {self.pk} ({self.ticket_id})"
+
+
+class WebFormEntry(models.Model):
+    """A request sent through the public contact form (its ticket), with a
+    hash of the sender's address for the per-visitor limit."""
+
+    ticket = models.OneToOneField(
+        "service.Ticket", on_delete=models.CASCADE, related_name="web_form"
+    )
+    client_hash = models.CharField(max_length=64, db_index=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"form {self.pk} ({self.ticket_id})"

@@ -10,6 +10,7 @@ from .chat import (
     chat_post,
     chat_start,
     chat_suggest,
+    web_form_send,
 )
 from .crisis import (
     crisis_plan_delete,
@@ -117,4 +118,5 @@ __all__ = [
     "tickets_from_mail_events",
     "tickets_from_shop_events",
     "tickets_from_social",
+    "web_form_send",
 ]

@@ -1,10 +1,13 @@
-"""The website chat: a visitor asks, the help articles answer first, then a
-person — every chat is a ticket (channel *chat*), answered from the ticket.
+"""The public channels. The website chat: a visitor asks, the help articles
+answer first, then a person — every chat is a ticket (channel *chat*),
+answered from the ticket. The contact form: a request becomes a ticket
+(channel *web*), answered by mail.
 
 A conversation is reached only with its token (32 random bytes, kept as a
 hash), which the visitor's browser keeps. Visitors are limited: five new
 chats an hour from one address, ten messages a minute in one chat, 2,000
-characters a message. Messages are text; the widget shows them as text.
+characters a message; five forms an hour from one address. Messages are text;
+the widget shows them as text.
 """
 
 from __future__ import annotations
@@ -17,9 +20,11 @@ import uuid
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kundig.commerce import selectors as commerce_selectors
 from kundig.contacts import selectors as contact_selectors
 from kundig.contacts import services as contacts
 from kundig.contacts.choices import ChangeSource
@@ -27,12 +32,14 @@ from kundig.core.text import one_line, strip_control_characters
 
 from .. import selectors
 from ..choices import EntryKind, TicketChannel, TicketStatus
-from ..models import ChatConversation, Ticket, TicketEntry
+from ..models import ChatConversation, Ticket, TicketEntry, WebFormEntry
 from .knowledge import articles_find
 from .tickets import customer_answered, ticket_open
 
 MESSAGE_LENGTH = 2000
+FORM_MESSAGE_LENGTH = 10_000
 CHATS_PER_HOUR = 5
+FORMS_PER_HOUR = 5
 MESSAGES_PER_MINUTE = 10
 
 
@@ -62,11 +69,26 @@ def chat_suggest(*, question: str, language: str) -> list[dict]:
 
 
 @transaction.atomic
-def chat_start(
-    *, name: str, email: str, message: str, language: str, client: str
-) -> tuple[ChatConversation, str]:
-    """Open a chat (a ticket) for the visitor; return it and its token."""
-    errors: dict[str, list[str]] = {}
+def _contact_for(name: str, email: str, language: str):
+    """The contact with ``email``, or a new one with that name."""
+    contact = contact_selectors.contact_by_email(email)
+    if contact is not None:
+        return contact
+    first, _sep, last = name.rpartition(" ")
+    return contacts.contact_create(
+        actor=None,
+        fields={
+            "first_name": first[:100],
+            "last_name": (last or name)[:100],
+            "language": language if language in ("de", "en") else "de",
+        },
+        emails=[contacts.EmailData(email=email, is_primary=True)],
+        tags=["web"],
+        source=ChangeSource.SYSTEM,
+    )
+
+
+def _person(name: str, email: str, errors: dict) -> tuple[str, str]:
     name = one_line(name)[:100]
     if not name:
         errors["name"] = [_("Tell us your name.")]
@@ -75,6 +97,80 @@ def chat_start(
         validate_email(email)
     except ValidationError:
         errors["email"] = [_("Give an email address, so we can answer you.")]
+    return name, email
+
+
+@transaction.atomic
+def web_form_send(
+    *,
+    name: str,
+    email: str,
+    subject: str,
+    message: str,
+    order_number: str,
+    language: str,
+    client: str,
+    key: str,
+) -> Ticket:
+    """A request from the public contact form: a ticket (channel web), once per
+    form ``key``; the order is linked if the sender has one of that number."""
+    errors: dict[str, list[str]] = {}
+    name, email = _person(name, email, errors)
+    subject = one_line(subject)[:200]
+    if not subject:
+        errors["subject"] = [_("Give your request a subject.")]
+    message = strip_control_characters(message or "").strip()
+    if not message:
+        errors["message"] = [_("Write a message.")]
+    elif len(message) > FORM_MESSAGE_LENGTH:
+        errors["message"] = [
+            _("At most %(n)d characters.") % {"n": FORM_MESSAGE_LENGTH}
+        ]
+    if not key or len(key) > 64:
+        errors["key"] = [_("The form is out of date; load the page again.")]
+    if errors:
+        raise ValidationError(errors)
+    existing = Ticket.objects.filter(source=f"form:{key}").first()
+    if existing is not None:
+        return existing
+    client_hash = _hash(client)
+    since = timezone.now() - dt.timedelta(hours=1)
+    if (
+        WebFormEntry.objects.filter(
+            client_hash=client_hash, created_at__gte=since
+        ).count()
+        >= FORMS_PER_HOUR
+    ):
+        raise TooMany
+    contact = _contact_for(name, email, language)
+    number = one_line(order_number).removeprefix("#")[:64]
+    order = (
+        commerce_selectors.orders_of_customer(contact.pk)
+        .filter(Q(number=number) | Q(external_id=number))
+        .first()
+        if number
+        else None
+    )
+    ticket = ticket_open(
+        actor=None,
+        contact=contact,
+        subject=subject,
+        channel=TicketChannel.WEB,
+        body=message,
+        queue=selectors.queue_default(),
+        order=order,
+        source=f"form:{key}",
+    )
+    WebFormEntry.objects.create(ticket=ticket, client_hash=client_hash)
+    return ticket
+
+
+def chat_start(
+    *, name: str, email: str, message: str, language: str, client: str
+) -> tuple[ChatConversation, str]:
+    """Open a chat (a ticket) for the visitor; return it and its token."""
+    errors: dict[str, list[str]] = {}
+    name, email = _person(name, email, errors)
     message = _message(message, errors)
     if errors:
         raise ValidationError(errors)
@@ -87,20 +183,7 @@ def chat_start(
         >= CHATS_PER_HOUR
     ):
         raise TooMany
-    contact = contact_selectors.contact_by_email(email)
-    if contact is None:
-        first, _sep, last = name.rpartition(" ")
-        contact = contacts.contact_create(
-            actor=None,
-            fields={
-                "first_name": first[:100],
-                "last_name": (last or name)[:100],
-                "language": language if language in ("de", "en") else "de",
-            },
-            emails=[contacts.EmailData(email=email, is_primary=True)],
-            tags=["chat"],
-            source=ChangeSource.SYSTEM,
-        )
+    contact = _contact_for(name, email, language)
     ticket = ticket_open(
         actor=None,
         contact=contact,

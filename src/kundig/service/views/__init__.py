@@ -7,6 +7,7 @@ from .chat import (
     chat_api_suggest,
     chat_page,
     chat_widget_js,
+    contact_form,
 )
 from .crisis import (
     crisis_plan_delete,
@@ -65,6 +66,7 @@ __all__ = [
     "chat_api_suggest",
     "chat_page",
     "chat_widget_js",
+    "contact_form",
     "contact_tickets",
     "crisis_plan_delete",
     "crisis_plan_edit",

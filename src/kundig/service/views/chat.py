@@ -1,10 +1,11 @@
-"""The website chat: the loader a shop embeds, the chat page in its frame, and
-the small JSON API the page talks to (token in the body, no cookies: a frame
-on another site gets none)."""
+"""The public channels: the website chat (the loader a shop embeds, the chat
+page in its frame, and the small JSON API the page talks to: token in the
+body, no cookies, as a frame on another site gets none), and the contact form."""
 
 from __future__ import annotations
 
 import json
+import uuid
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -146,3 +147,55 @@ def chat_api_messages(request):
             "status": conversation.ticket.status,
         }
     )
+
+
+# --- The contact form -----------------------------------------------------------------
+
+
+@never_cache
+def contact_form(request):
+    """The public contact form; a filled hidden field (bots) is thanked and dropped."""
+    language = _language(request.GET.get("lang") or request.POST.get("lang", ""))
+    data = request.POST if request.method == "POST" else None
+    errors: dict = {}
+    sent = False
+    if data is not None:
+        if data.get("website"):  # the honeypot: people never see it
+            sent = True
+        else:
+            try:
+                with translation.override(language):
+                    services.web_form_send(
+                        name=data.get("name", ""),
+                        email=data.get("email", ""),
+                        subject=data.get("subject", ""),
+                        message=data.get("message", ""),
+                        order_number=data.get("order", ""),
+                        language=language,
+                        client=_client(request),
+                        key=data.get("key", ""),
+                    )
+            except ValidationError as exc:
+                errors = exc.message_dict
+            except services.TooMany:
+                with translation.override(language):
+                    errors = {
+                        "all": [
+                            translation.gettext("Too many requests. Please try later.")
+                        ]
+                    }
+            else:
+                sent = True
+    with translation.override(language):
+        return render(
+            request,
+            "service/contact_form.html",
+            {
+                "language": language,
+                "sent": sent,
+                "errors": errors,
+                "data": data or {},
+                "key": uuid.uuid4().hex,
+            },
+            status=422 if errors else 200,
+        )
