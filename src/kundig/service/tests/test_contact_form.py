@@ -17,8 +17,8 @@ FORM = reverse("service:contact_form")
 
 def send(client, **data):
     fields = {"name": "Erika Mustermann", "email": "erika@example.de",
-              "subject": "Rechnung fehlt", "message": "Bitte schicken Sie mir die Rechnung.",
-              "order": "", "key": "f-1", "lang": "en", **data}  # fmt: skip
+              "subject": "Rechnung fehlt", "order": "", "key": "f-1", "lang": "en",
+              "message": "Bitte schicken Sie mir die Rechnung.", **data}  # fmt: skip
     return client.post(FORM, fields)
 
 
