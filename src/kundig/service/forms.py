@@ -208,6 +208,23 @@ class ValuedCustomersForm(forms.Form):
     )
 
 
+class EscalationRulesForm(forms.Form):
+    """Which new tickets the queue's escalation owner takes at once."""
+
+    escalate_categories = forms.MultipleChoiceField(
+        label=_("Tickets of these categories"),
+        choices=TicketCategory.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    escalate_negative = forms.BooleanField(
+        label=_("Tickets from customers who sound angry"), required=False
+    )
+    escalate_valued = forms.BooleanField(
+        label=_("Tickets from valued customers"), required=False
+    )
+
+
 class ServiceSettingsForm(forms.Form):
     open_on_late_shipment = forms.BooleanField(
         label=_("Open a ticket when a parcel is late"), required=False

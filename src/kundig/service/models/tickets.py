@@ -435,6 +435,17 @@ class ServiceSettings(models.Model):
         blank=True,
         help_text=_("A Bundesland's own holidays count too; empty: nationwide only."),
     )
+    # Tickets the escalation owner takes at once, as they open.
+    escalate_categories = models.CharField(
+        _("escalate tickets of the categories"),
+        max_length=200,
+        blank=True,
+        help_text=_("Comma-separated category keys, e.g. revocation,complaint."),
+    )
+    escalate_negative = models.BooleanField(
+        _("escalate angry customers"), default=False
+    )
+    escalate_valued = models.BooleanField(_("escalate valued customers"), default=False)
     ask_rating = models.BooleanField(
         _("ask for a rating when a ticket is solved"),
         default=True,

@@ -16,6 +16,7 @@ from kundig.core.permissions import require
 from kundig.core.text import one_line
 
 from ..calendar import regions
+from ..choices import TicketCategory
 from ..models import Queue, ServiceSettings, SlaPolicy
 
 QUEUE_FIELDS = (
@@ -137,6 +138,7 @@ def sla_policy_delete(*, actor, policy: SlaPolicy) -> None:
 SETTINGS_FIELDS = (
     "open_on_late_shipment", "open_on_unavailable", "work_days", "work_start",
     "work_end", "holiday_region", "valued_revenue", "valued_factor", "ask_rating",
+    "escalate_categories", "escalate_negative", "escalate_valued",
 )  # fmt: skip
 
 
@@ -163,10 +165,13 @@ def service_settings_save(
     valued_revenue: Decimal | None = None,
     valued_factor: Decimal | None = None,
     ask_rating: bool | None = None,
+    escalate_categories: list[str] | None = None,
+    escalate_negative: bool | None = None,
+    escalate_valued: bool | None = None,
 ) -> ServiceSettings:
     """Switch tickets from shop events on or off, set the desk's hours, and
-    which customers count as valued for goodwill, and whether solved tickets
-    ask for a rating.
+    which customers count as valued for goodwill, whether solved tickets ask
+    for a rating, and which tickets go to the escalation owner at once.
 
     What is left out (None) stays as it is. New hours count for the clocks
     set from now on; running clocks keep their deadlines.
@@ -176,6 +181,13 @@ def service_settings_save(
     before = {field: getattr(wanted, field) for field in SETTINGS_FIELDS}
     if work_days is not None:
         wanted.work_days = _work_days(work_days)
+    if escalate_categories is not None:
+        unknown = set(escalate_categories) - set(TicketCategory.values)
+        if unknown:
+            raise ValidationError(
+                {"escalate_categories": _("Choose categories from the list.")}
+            )
+        wanted.escalate_categories = ",".join(sorted(escalate_categories))
     if holiday_region is not None:
         if holiday_region and holiday_region not in dict(regions()):
             raise ValidationError(
@@ -190,6 +202,8 @@ def service_settings_save(
         ("valued_revenue", valued_revenue),
         ("valued_factor", valued_factor),
         ("ask_rating", ask_rating),
+        ("escalate_negative", escalate_negative),
+        ("escalate_valued", escalate_valued),
     ):
         if value is not None:
             setattr(wanted, field, value)

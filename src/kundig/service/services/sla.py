@@ -32,8 +32,9 @@ from kundig.core.notifications import notification_create
 from kundig.core.permissions import require
 
 from ..calendar import ALWAYS
-from ..choices import OPEN_STATUSES, EntryKind, TicketStatus
+from ..choices import OPEN_STATUSES, EntryKind, Sentiment, TicketStatus
 from ..models import ServiceSettings, SlaPolicy, Ticket, TicketEntry
+from .crisis import is_valued
 
 WARN_AT = 0.8  # of a clock's time, the warning
 SCAN_BATCH = 1000
@@ -219,7 +220,32 @@ def _reason_text(reason: str) -> str:
     return {
         "first_response": _("the answer is overdue"),
         "resolution": _("the solution is overdue"),
+        "category": _("its category goes to the escalation owner"),
+        "negative": _("the customer sounds angry"),
+        "valued": _("it is a valued customer"),
     }.get(reason, reason)
+
+
+def escalation_reason(ticket: Ticket, desk: ServiceSettings) -> str:
+    """Why ``ticket`` goes to the escalation owner at once, or ''."""
+    categories = {c.strip() for c in desk.escalate_categories.split(",") if c.strip()}
+    if ticket.category in categories:
+        return "category"
+    if desk.escalate_negative and ticket.sentiment == Sentiment.NEGATIVE:
+        return "negative"
+    if desk.escalate_valued and is_valued(ticket.contact, desk):
+        return "valued"
+    return ""
+
+
+def escalate_by_rules(ticket: Ticket) -> bool:
+    """Hand ``ticket`` to its queue's escalation owner if a rule says so."""
+    if ticket.escalation_level >= ESCALATION_OWNER or not ticket.is_open:
+        return False
+    reason = escalation_reason(ticket, ServiceSettings.current())
+    if not reason:
+        return False
+    return _escalate_many([ticket], ESCALATION_OWNER, timezone.now(), reason=reason) > 0
 
 
 def _escalate_many(tickets: list[Ticket], level: int, now, *, reason: str) -> int:

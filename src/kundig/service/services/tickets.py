@@ -215,7 +215,9 @@ def _open(
         priority=priority,
         queue_id=queue.pk,
     )
-    if assignee is not None and assignee != actor:
+    if sla.escalate_by_rules(ticket):
+        ticket.refresh_from_db()
+    elif assignee is not None and assignee != actor:
         _notify_assignee(ticket)
     return ticket
 
@@ -457,6 +459,9 @@ def ticket_update(*, actor, ticket: Ticket, **changes) -> Ticket:
         )
         if ticket.assignee is not None and ticket.assignee != actor:
             _notify_assignee(ticket)
+    moved = before["category"] != ticket.get_category_display()
+    if moved and sla.escalate_by_rules(ticket):
+        ticket.refresh_from_db()
     return ticket
 
 

@@ -24,6 +24,7 @@ from ..choices import (
 )
 from ..forms import (
     BusinessHoursForm,
+    EscalationRulesForm,
     QueueForm,
     ServiceSettingsForm,
     SlaPolicyForm,
@@ -66,7 +67,21 @@ def queue_list(request):
             "valued_factor": current.valued_factor,
         },
     )
-    form = {"hours": hours_form, "valued": valued_form}.get(which, settings_form)
+    escalation_form = EscalationRulesForm(
+        data if which == "escalation" else None,
+        initial={
+            "escalate_categories": [
+                c for c in current.escalate_categories.split(",") if c
+            ],
+            "escalate_negative": current.escalate_negative,
+            "escalate_valued": current.escalate_valued,
+        },
+    )
+    form = {
+        "hours": hours_form,
+        "valued": valued_form,
+        "escalation": escalation_form,
+    }.get(which, settings_form)
     if data is not None and form.is_valid():
         try:
             services.service_settings_save(actor=request.user, **form.cleaned_data)
@@ -91,6 +106,7 @@ def queue_list(request):
             "settings_form": settings_form,
             "hours_form": hours_form,
             "valued_form": valued_form,
+            "escalation_form": escalation_form,
             "holidays": [
                 (day, name)
                 for day, name in holidays_in(current.holiday_region, today.year)
