@@ -593,3 +593,24 @@ class ArticleCategoryForm(forms.Form):
         max_value=32767,
         initial=100,
     )
+
+
+class MacroForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=100)
+    text_de = forms.CharField(
+        label=_("Text in German"),
+        required=False,
+        max_length=20_000,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text=_(
+            "Merge fields as in message templates: {{ salutation }}, "
+            "{{ order.number }}, {{ ticket.number }} …"
+        ),
+    )
+    text_en = forms.CharField(
+        label=_("Text in English"),
+        required=False,
+        max_length=20_000,
+        widget=forms.Textarea(attrs={"rows": 6}),
+    )
+    is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)

@@ -4,7 +4,14 @@ posts (social.py), the customer portal's sign-in links (portal.py), the knowledg
 (knowledge.py), chat conversations and contact-form requests (chat.py)."""
 
 from .chat import ChatConversation, WebFormEntry
-from .crisis import CrisisPlan, CrisisStep, GoodwillOffer, GoodwillOption, StepDone
+from .crisis import (
+    CrisisPlan,
+    CrisisStep,
+    GoodwillOffer,
+    GoodwillOption,
+    Macro,
+    StepDone,
+)
 from .knowledge import Article, ArticleCategory
 from .portal import PortalLink
 from .social import KeywordRule
@@ -20,6 +27,7 @@ __all__ = [
     "GoodwillOffer",
     "GoodwillOption",
     "KeywordRule",
+    "Macro",
     "PortalLink",
     "Queue",
     "ServiceSettings",

@@ -213,3 +213,24 @@ class GoodwillOffer(models.Model):
 
     def __str__(self) -> str:
         return self.label
+
+
+class Macro(models.Model):
+    """A saved reply with merge fields, in German and English, for any ticket."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    text_de = models.TextField(_("text in German"), blank=True)
+    text_en = models.TextField(_("text in English"), blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    updated_at = models.DateTimeField(_("changed"), auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("saved reply")
+        verbose_name_plural = _("saved replies")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("service:macro_edit", args=[self.pk])

@@ -20,8 +20,11 @@ from .crisis import (
     goodwill_decide,
     goodwill_limit,
     goodwill_offer,
+    macro_delete,
+    macro_save,
     may_decide,
     plan_response,
+    reply_draft,
 )
 from .knowledge import (
     article_category_save,
@@ -87,6 +90,8 @@ __all__ = [
     "goodwill_offer",
     "keyword_rule_delete",
     "keyword_rule_save",
+    "macro_delete",
+    "macro_save",
     "may_decide",
     "new_form_key",
     "nps_survey_send",
@@ -98,6 +103,7 @@ __all__ = [
     "portal_return_announce",
     "portal_return_sent",
     "queue_save",
+    "reply_draft",
     "service_settings_save",
     "sla_policy_delete",
     "sla_policy_for",

@@ -40,6 +40,7 @@ from ..models import (
     CrisisStep,
     GoodwillOffer,
     GoodwillOption,
+    Macro,
     ServiceSettings,
     StepDone,
     Ticket,
@@ -50,6 +51,7 @@ PLAN_FIELDS = (
     "category", "name", "responsible", "solution_hours", "response_de",
     "response_en", "agent_limit", "team_lead_limit", "is_active",
 )  # fmt: skip
+MACRO_FIELDS = ("name", "text_de", "text_en", "is_active")
 MAX_STEPS = 30
 MAX_OPTIONS = 20
 # One offer above this is a typing mistake, not goodwill.
@@ -219,7 +221,14 @@ def crisis_plan_for(ticket: Ticket) -> CrisisPlan | None:
 
 
 def plan_response(*, ticket: Ticket, plan: CrisisPlan) -> tuple[str, str]:
-    """The plan's answer written for this ticket's customer, and what is missing.
+    """The plan's answer written for this ticket's customer (:func:`reply_draft`)."""
+    return reply_draft(
+        ticket=ticket, texts={"de": plan.response_de, "en": plan.response_en}
+    )
+
+
+def reply_draft(*, ticket: Ticket, texts: dict[str, str]) -> tuple[str, str]:
+    """A reply template written for this ticket's customer, and what is missing.
 
     The customer's language picks the text (the other one if it is empty).
     A record the ticket lacks (no order, say) leaves its merge fields as
@@ -245,8 +254,7 @@ def plan_response(*, ticket: Ticket, plan: CrisisPlan) -> tuple[str, str]:
     )[0]
     if loaded is None:
         return "", ""
-    texts = {"de": plan.response_de, "en": plan.response_en}
-    source = texts.get(loaded.language) or plan.response_de or plan.response_en
+    source = texts.get(loaded.language) or texts.get("de") or texts.get("en") or ""
     if not source:
         return "", ""
     context = {
@@ -273,6 +281,55 @@ def plan_response(*, ticket: Ticket, plan: CrisisPlan) -> tuple[str, str]:
             "records": ", ".join(missing)
         }
     return text, ""
+
+
+@transaction.atomic
+def macro_save(*, actor, macro: Macro | None = None, **data) -> Macro:
+    """Create or change a saved reply; its texts are checked like templates."""
+    require(actor, Permission.SERVICE_DESK)
+    creating = macro is None
+    macro = macro or Macro()
+    before = {} if creating else {f: getattr(macro, f) for f in MACRO_FIELDS}
+    for name, value in data.items():
+        if name not in MACRO_FIELDS:
+            raise TypeError(f"unknown saved reply field {name}")
+        if name in ("text_de", "text_en"):
+            value = strip_control_characters(value or "").strip()
+        elif isinstance(value, str):
+            value = one_line(value)
+        setattr(macro, name, value)
+    errors: dict[str, list[str]] = {}
+    if not macro.text_de and not macro.text_en:
+        errors["text_de"] = [_("Write the reply in at least one language.")]
+    for field, language in (("text_de", "de"), ("text_en", "en")):
+        text = getattr(macro, field)
+        if text:
+            problems = rendering.check_text(text, language=language)
+            if problems:
+                errors[field] = problems
+    try:
+        macro.full_clean()
+    except ValidationError as exc:
+        for field, messages in exc.message_dict.items():
+            errors.setdefault(field, []).extend(messages)
+    if errors:
+        raise ValidationError(errors)
+    macro.save()
+    if creating:
+        audit_created(macro, actor=actor)
+    else:
+        audit_changes(
+            macro, actor=actor, before=before,
+            after={f: getattr(macro, f) for f in MACRO_FIELDS},
+        )  # fmt: skip
+    return macro
+
+
+@transaction.atomic
+def macro_delete(*, actor, macro: Macro) -> None:
+    require(actor, Permission.SERVICE_DESK)
+    audit_deleted(macro, actor=actor)
+    macro.delete()
 
 
 # --- The checklist --------------------------------------------------------------------

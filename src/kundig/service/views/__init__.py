@@ -15,6 +15,9 @@ from .crisis import (
     crisis_plan_list,
     goodwill_approvals,
     goodwill_decide,
+    macro_delete,
+    macro_edit,
+    macro_list,
 )
 from .dashboard import service_dashboard
 from .knowledge import (
@@ -76,6 +79,9 @@ __all__ = [
     "help_article",
     "help_index",
     "help_vote",
+    "macro_delete",
+    "macro_edit",
+    "macro_list",
     "portal_enter",
     "portal_home",
     "portal_leave",

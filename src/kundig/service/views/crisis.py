@@ -22,9 +22,10 @@ from ..forms import (
     GoodwillDecisionForm,
     GoodwillOfferForm,
     GoodwillOptionFormSet,
+    MacroForm,
     option_rows,
 )
-from ..models import ServiceSettings
+from ..models import Macro, ServiceSettings
 from .common import add_errors, posted
 
 # --- On a ticket ----------------------------------------------------------------------
@@ -198,3 +199,50 @@ def crisis_plan_delete(request, pk: int):
     services.crisis_plan_delete(actor=request.user, plan=plan)
     messages.success(request, _("%(name)s was deleted.") % {"name": plan.name})
     return redirect("service:crisis_plan_list")
+
+
+# --- Saved replies --------------------------------------------------------------------
+
+
+@role_required(Permission.SERVICE_DESK)
+def macro_list(request):
+    return render(
+        request, "service/macro_list.html", {"macros": Macro.objects.order_by("name")}
+    )
+
+
+@role_required(Permission.SERVICE_DESK)
+def macro_edit(request, pk: int | None = None):
+    macro = get_object_or_404(Macro, pk=pk) if pk else None
+    initial = {"is_active": True}
+    if macro is not None:
+        initial = {
+            "name": macro.name,
+            "text_de": macro.text_de,
+            "text_en": macro.text_en,
+            "is_active": macro.is_active,
+        }
+    form = MacroForm(posted(request), initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.macro_save(actor=request.user, macro=macro, **form.cleaned_data)
+        except ValidationError as exc:
+            add_errors(form, exc)
+        else:
+            messages.success(request, _("The saved reply is saved."))
+            return redirect("service:macro_list")
+    return render(
+        request,
+        "service/macro_form.html",
+        {"form": form, "macro": macro},
+        status=422 if form.errors else 200,
+    )
+
+
+@require_POST
+@role_required(Permission.SERVICE_DESK)
+def macro_delete(request, pk: int):
+    macro = get_object_or_404(Macro, pk=pk)
+    services.macro_delete(actor=request.user, macro=macro)
+    messages.success(request, _("%(name)s was deleted.") % {"name": macro.name})
+    return redirect("service:macro_list")

@@ -52,7 +52,7 @@ from ..forms import (
     TicketForm,
     active_users,
 )
-from ..models import CrisisStep, Queue, ServiceSettings
+from ..models import CrisisStep, Macro, Queue, ServiceSettings
 from .common import add_errors, posted
 from .crisis import crisis_context
 
@@ -305,7 +305,21 @@ def _detail(
         )
     if user.has_role_permission(Permission.SERVICE_DESK):
         initial = {"key": services.new_form_key()}
-        if reply_form is None and context["plan"] and request.GET.get("answer"):
+        macro_id = request.GET.get("macro", "")
+        macros = list(Macro.objects.filter(is_active=True))
+        context["macros"] = macros
+        chosen = next((m for m in macros if str(m.pk) == macro_id), None)
+        if reply_form is None and chosen is not None:
+            initial["text"], problem = services.reply_draft(
+                ticket=ticket, texts={"de": chosen.text_de, "en": chosen.text_en}
+            )
+            if problem:
+                messages.warning(
+                    request,
+                    _("Fill in by hand what the answer could not: %(problem)s")
+                    % {"problem": problem},
+                )
+        elif reply_form is None and context["plan"] and request.GET.get("answer"):
             # "Use the plan's answer": the reply starts from it.
             initial["text"], problem = services.plan_response(
                 ticket=ticket, plan=context["plan"]
