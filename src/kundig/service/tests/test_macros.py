@@ -18,7 +18,7 @@ def thanks(agent):
     return services.macro_save(
         actor=agent, name="Danke", is_active=True,
         text_de="{{ salutation }},\n\ndanke für Ihre Nachricht zu {{ ticket.number }}.",
-        text_en="{{ salutation }},\n\nthank you for your message about {{ ticket.number }}.",
+        text_en="{{ salutation }},\n\nthank you for writing about {{ ticket.number }}.",
     )  # fmt: skip
 
 
