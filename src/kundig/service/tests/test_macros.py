@@ -40,9 +40,7 @@ def test_an_english_customer_gets_the_english_text(
 
     response = client_for(agent).get(late.get_absolute_url(), {"macro": thanks.pk})
 
-    assert (
-        "thank you for your message" in response.context["reply_form"].initial["text"]
-    )
+    assert "thank you for writing" in response.context["reply_form"].initial["text"]
 
 
 def test_an_inactive_saved_reply_is_not_offered(agent, late, thanks, client_for):
