@@ -15,6 +15,12 @@ urlpatterns = [
     path("tickets/<int:pk>/steps/<int:step>/", views.ticket_step, name="ticket_step"),
     path("tickets/<int:pk>/goodwill/", views.ticket_goodwill, name="ticket_goodwill"),
     path("tickets/<int:pk>/return/", views.ticket_return, name="ticket_return"),
+    path("tickets/<int:pk>/merge/", views.ticket_merge, name="ticket_merge"),
+    path(
+        "tickets/<int:pk>/split/<int:entry>/",
+        views.ticket_split,
+        name="ticket_split",
+    ),
     path("tickets/goodwill/", views.goodwill_approvals, name="goodwill_approvals"),
     path("tickets/dashboard/", views.service_dashboard, name="dashboard"),
     path(

@@ -661,3 +661,90 @@ def ticket_return_announce(
         body=_("Return %(rma)s announced.") % {"rma": ret.rma_number},
     )  # fmt: skip
     return ret
+
+
+# --- Merging and splitting ------------------------------------------------------------
+
+
+@transaction.atomic
+def ticket_merge(*, actor, ticket: Ticket, into: Ticket) -> Ticket:
+    """Merge ``ticket`` into ``into`` (the same customer's): its conversation
+    and goodwill move over, it is closed with a note, and mail answering it
+    now continues ``into``."""
+    require(actor, Permission.SERVICE_DESK)
+    first, second = sorted([ticket.pk, into.pk])
+    locked = {
+        t.pk: t
+        for t in Ticket.objects.select_for_update(of=("self",))
+        .filter(pk__in=[first, second])
+        .order_by("pk")
+    }
+    ticket, into = locked.get(ticket.pk), locked.get(into.pk)
+    errors = []
+    if ticket is None or into is None or ticket.pk == into.pk:
+        errors.append(_("Choose another ticket to merge into."))
+    elif ticket.contact_id != into.contact_id:
+        errors.append(_("Only tickets of the same customer can be merged."))
+    elif ticket.merged_into_id:
+        errors.append(_("This ticket was merged already."))
+    elif not into.is_open:
+        errors.append(_("The ticket to merge into is closed or solved."))
+    if errors:
+        raise ValidationError({"into": errors})
+    moved = ticket.entries.update(ticket=into)
+    ticket.offers.update(ticket=into)
+    TicketEntry.objects.create(
+        ticket=into, kind=EntryKind.NOTE, author=actor,
+        body=_("Ticket %(number)s merged into this one (%(n)d messages).")
+        % {"number": ticket.number, "n": moved},
+    )  # fmt: skip
+    TicketEntry.objects.create(
+        ticket=ticket, kind=EntryKind.NOTE, author=actor,
+        body=_("Merged into ticket %(number)s.") % {"number": into.number},
+    )  # fmt: skip
+    before = _snapshot(ticket)
+    ticket.merged_into = into
+    fields = ["merged_into", "updated_at"]
+    if ticket.status != TicketStatus.CLOSED:
+        _set_status(actor, ticket, TicketStatus.CLOSED, fields)
+    ticket.save(update_fields=fields)
+    audit_changes(ticket, actor=actor, before=before, after=_snapshot(ticket))
+    emit("ticket.merged", ticket, actor=actor, contact_id=ticket.contact_id,
+         into_id=into.pk)  # fmt: skip
+    return into
+
+
+@transaction.atomic
+def ticket_split(*, actor, ticket: Ticket, entry: TicketEntry) -> Ticket:
+    """Make a customer's message a ticket of its own (same customer, queue and
+    category); the new one starts open, the message moves over."""
+    require(actor, Permission.SERVICE_DESK)
+    if entry.ticket_id != ticket.pk or entry.kind != EntryKind.CUSTOMER:
+        raise ValidationError({"entry": _("Choose one of the customer's messages.")})
+    if ticket.entries.filter(kind=EntryKind.CUSTOMER).count() < 2:
+        raise ValidationError(
+            {"entry": _("The ticket's only message from the customer stays with it.")}
+        )
+    subject = one_line(entry.inbound.subject if entry.inbound_id else "")
+    new = ticket_open(
+        actor=actor,
+        contact=ticket.contact,
+        subject=subject or _("Split from %(number)s") % {"number": ticket.number},
+        channel=ticket.channel,
+        category=ticket.category,
+        priority=ticket.priority,
+        queue=ticket.queue,
+        assignee=actor,
+        order=ticket.order,
+        mailbox=ticket.mailbox,
+        source=f"split:{entry.pk}",
+    )
+    TicketEntry.objects.filter(pk=entry.pk).update(ticket=new)
+    TicketEntry.objects.create(
+        ticket=ticket, kind=EntryKind.NOTE, author=actor,
+        body=_("A message was split off into ticket %(number)s.")
+        % {"number": new.number},
+    )  # fmt: skip
+    emit("ticket.split", new, actor=actor, contact_id=new.contact_id,
+         from_id=ticket.pk)  # fmt: skip
+    return new

@@ -54,9 +54,11 @@ from .tickets import (
     ticket_escalate,
     ticket_goodwill,
     ticket_list,
+    ticket_merge,
     ticket_note,
     ticket_reply,
     ticket_return,
+    ticket_split,
     ticket_step,
 )
 
@@ -105,8 +107,10 @@ __all__ = [
     "ticket_escalate",
     "ticket_goodwill",
     "ticket_list",
+    "ticket_merge",
     "ticket_note",
     "ticket_reply",
     "ticket_return",
+    "ticket_split",
     "ticket_step",
 ]

@@ -37,6 +37,7 @@ from ..calendar import ALWAYS
 from ..choices import (
     CHANNEL_ICONS,
     STATUS_COLORS,
+    EntryKind,
     OfferStatus,
     Priority,
     TicketCategory,
@@ -293,6 +294,7 @@ def _detail(
         **_customer(user, ticket),
         **crisis_context(user, ticket, goodwill_form=goodwill_form),
         "rating": selectors.ticket_survey(ticket),
+        "customer_entries": sum(1 for e in entries if e.kind == EntryKind.CUSTOMER),
     }
     context["may_step_return"] = bool(
         context["customer"] and user.has_role_permission(Permission.WRITE)
@@ -509,6 +511,51 @@ def ticket_return(request, pk: int):
             )
             return redirect(ticket.get_absolute_url() + "#about")
     return _detail(request, ticket, return_form=form, status=422)
+
+
+@require_POST
+@role_required(Permission.SERVICE_DESK)
+def ticket_merge(request, pk: int):
+    """Merge this ticket into another of the customer's (by its number)."""
+    ticket = selectors.ticket_get(user=request.user, pk=pk)
+    raw = request.POST.get("into", "").strip().removeprefix("#")
+    into = None
+    if raw.isdigit() and len(raw) < 19:
+        into = selectors.tickets_visible_to(request.user).filter(pk=int(raw)).first()
+    try:
+        if into is None:
+            raise ValidationError({"into": _("There is no such ticket you may see.")})
+        into = services.ticket_merge(actor=request.user, ticket=ticket, into=into)
+    except ValidationError as exc:
+        for errors in exc.message_dict.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect(ticket)
+    messages.success(
+        request, _("Merged into ticket %(number)s.") % {"number": into.number}
+    )
+    return redirect(into)
+
+
+@require_POST
+@role_required(Permission.SERVICE_DESK)
+def ticket_split(request, pk: int, entry: int):
+    """Make one of the customer's messages a ticket of its own."""
+    ticket = selectors.ticket_get(user=request.user, pk=pk)
+    found = ticket.entries.filter(pk=entry).first()
+    try:
+        if found is None:
+            raise ValidationError(
+                {"entry": _("Choose one of the customer's messages.")}
+            )
+        new = services.ticket_split(actor=request.user, ticket=ticket, entry=found)
+    except ValidationError as exc:
+        for errors in exc.message_dict.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect(ticket)
+    messages.success(request, _("Ticket %(number)s is open.") % {"number": new.number})
+    return redirect(new)
 
 
 # --- A new ticket ---------------------------------------------------------------------
