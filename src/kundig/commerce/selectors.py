@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, Prefetch, QuerySet
+from django.db.models import Count, Prefetch, QuerySet, Sum
 from django.shortcuts import get_object_or_404
 
 from kundig.contacts import selectors as contact_selectors
 
-from .choices import RETURN_RANK, ReturnStatus, RevocationStatus
+from .choices import RETURN_RANK, ReturnReason, ReturnStatus, RevocationStatus
 from .models import (
     Order,
     OrderLine,
     Product,
     Refund,
     Return,
+    ReturnLine,
     Revocation,
     Shipment,
 )
@@ -153,6 +154,29 @@ def product_names(limit: int = 5000) -> list[str]:
         .values_list("name", flat=True)
         .distinct()[:limit]
     )
+
+
+def return_reasons_by_product(*, user, since, limit: int = 10) -> list[dict]:
+    """What comes back and why: returned quantities by product and reason, of
+    the returns announced since ``since`` on orders ``user`` may see."""
+    labels = dict(ReturnReason.choices)
+    rows = (
+        ReturnLine.objects.filter(
+            ret__announced_at__gte=since, ret__order__in=orders_visible_to(user)
+        )
+        .values("name", "ret__reason")
+        .annotate(quantity=Sum("quantity"), returns=Count("ret", distinct=True))
+        .order_by("-returns", "-quantity", "name")[:limit]
+    )
+    return [
+        {
+            "product": row["name"],
+            "reason": str(labels.get(row["ret__reason"], row["ret__reason"])),
+            "quantity": row["quantity"],
+            "returns": row["returns"],
+        }
+        for row in rows
+    ]
 
 
 def late_shipments() -> QuerySet[Shipment]:

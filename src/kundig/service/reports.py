@@ -114,6 +114,7 @@ class Dashboard:
     overdue: int
     categories: list[tuple[str, int]]
     products: list[tuple[str, int]]
+    return_reasons: list[dict]
     totals: Week
 
 
@@ -211,5 +212,8 @@ def dashboard(*, user, weeks: int = 12, queue: Queue | None = None) -> Dashboard
         overdue=overdue,
         categories=categories,
         products=products,
+        return_reasons=commerce_selectors.return_reasons_by_product(
+            user=user, since=since
+        ),
         totals=totals,
     )

@@ -72,6 +72,10 @@ def week_of_service(anna, queue):
     placed = commerce.order_record(
         actor=None, source="shop-1", data=order("6001")
     ).order
+    commerce.return_announce(
+        actor=None, order=placed, lines={placed.lines.get().pk: 1}, reason="size",
+        key="r-6001",
+    )  # fmt: skip
     past(open_ticket(placed.contact, "Neu", category="late_delivery", order=placed))
     returns = Queue.objects.create(name="Retouren")
     past(
@@ -102,6 +106,9 @@ def test_the_figures_of_a_week(agent, week_of_service):
     assert (by_queue["Service"]["day"], by_queue["Retouren"]["older"]) == (1, 1)
     assert dict(data.categories)["Complaint"] == 2
     assert data.products == [("T-Shirt", 1)]
+    assert data.return_reasons == [
+        {"product": "T-Shirt", "reason": "Does not fit", "quantity": 1, "returns": 1}
+    ]
 
 
 def test_one_queue_only(agent, week_of_service):
@@ -119,6 +126,7 @@ def test_nobody_counts_what_they_may_not_see(sales_sued, week_of_service):
     assert (data.open_total, data.totals.solved) == (0, 0)
     assert data.totals.csat == [] and data.totals.nps == []
     assert data.categories == [] and data.products == []
+    assert data.return_reasons == []
 
 
 def test_the_net_promoter_score():
