@@ -13,7 +13,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='servicesettings',
             name='escalate_categories',
-            field=models.CharField(blank=True, help_text='Comma-separated category keys, e.g. revocation,complaint.', max_length=200, verbose_name='escalate tickets of the categories'),
+            field=models.CharField(blank=True, help_text='Comma-separated category keys, e.g. revocation,complaint.', max_length=200, verbose_name='escalate tickets of these categories'),
         ),
         migrations.AddField(
             model_name='servicesettings',

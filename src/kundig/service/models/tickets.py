@@ -446,7 +446,7 @@ class ServiceSettings(models.Model):
     )
     # Tickets the escalation owner takes at once, as they open.
     escalate_categories = models.CharField(
-        _("escalate tickets of the categories"),
+        _("escalate tickets of these categories"),
         max_length=200,
         blank=True,
         help_text=_("Comma-separated category keys, e.g. revocation,complaint."),

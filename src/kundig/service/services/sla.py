@@ -220,7 +220,7 @@ def _reason_text(reason: str) -> str:
     return {
         "first_response": _("the answer is overdue"),
         "resolution": _("the solution is overdue"),
-        "category": _("its category goes to the escalation owner"),
+        "category": _("the category calls for it"),
         "negative": _("the customer sounds angry"),
         "valued": _("it is a valued customer"),
     }.get(reason, reason)

@@ -691,12 +691,12 @@ def ticket_merge(*, actor, ticket: Ticket, into: Ticket) -> Ticket:
         errors.append(_("The ticket to merge into is closed or solved."))
     if errors:
         raise ValidationError({"into": errors})
-    moved = ticket.entries.update(ticket=into)
+    ticket.entries.update(ticket=into)
     ticket.offers.update(ticket=into)
     TicketEntry.objects.create(
         ticket=into, kind=EntryKind.NOTE, author=actor,
-        body=_("Ticket %(number)s merged into this one (%(n)d messages).")
-        % {"number": ticket.number, "n": moved},
+        body=_("Ticket %(number)s was merged into this one.")
+        % {"number": ticket.number},
     )  # fmt: skip
     TicketEntry.objects.create(
         ticket=ticket, kind=EntryKind.NOTE, author=actor,
@@ -723,7 +723,7 @@ def ticket_split(*, actor, ticket: Ticket, entry: TicketEntry) -> Ticket:
         raise ValidationError({"entry": _("Choose one of the customer's messages.")})
     if ticket.entries.filter(kind=EntryKind.CUSTOMER).count() < 2:
         raise ValidationError(
-            {"entry": _("The ticket's only message from the customer stays with it.")}
+            {"entry": _("The customer's only message cannot be split off.")}
         )
     subject = one_line(entry.inbound.subject if entry.inbound_id else "")
     new = ticket_open(

@@ -28,7 +28,7 @@ def test_a_ticket_of_an_escalated_category_goes_to_the_owner(admin, anna, desk):
     ticket = open_ticket(anna, "Widerruf abgelehnt?", category="revocation")
 
     assert (ticket.assignee, ticket.escalation_level) == (admin, 2)
-    assert "its category" in ticket.entries.get(kind="note").body
+    assert "the category calls for it" in ticket.entries.get(kind="note").body
     assert Notification.objects.filter(user=admin).exists()
 
 

@@ -524,7 +524,9 @@ def ticket_merge(request, pk: int):
         into = selectors.tickets_visible_to(request.user).filter(pk=int(raw)).first()
     try:
         if into is None:
-            raise ValidationError({"into": _("There is no such ticket you may see.")})
+            raise ValidationError(
+                {"into": _("There is no such ticket, or you may not see it.")}
+            )
         into = services.ticket_merge(actor=request.user, ticket=ticket, into=into)
     except ValidationError as exc:
         for errors in exc.message_dict.values():
