@@ -57,6 +57,7 @@ from .surveys import (
     surveys_for_solved,
 )
 from .tickets import (
+    is_chat,
     new_form_key,
     ticket_file_mail,
     ticket_merge,
@@ -90,6 +91,7 @@ __all__ = [
     "goodwill_decide",
     "goodwill_limit",
     "goodwill_offer",
+    "is_chat",
     "keyword_rule_delete",
     "keyword_rule_save",
     "macro_delete",

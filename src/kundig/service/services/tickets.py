@@ -44,7 +44,7 @@ from ..choices import (
     TicketChannel,
     TicketStatus,
 )
-from ..models import Queue, ServiceSettings, Ticket, TicketEntry
+from ..models import ChatConversation, Queue, ServiceSettings, Ticket, TicketEntry
 from . import sla
 
 SUBJECT_LENGTH = 300
@@ -321,6 +321,11 @@ def _thread_ticket(inbound) -> Ticket | None:
 # --- Answering ------------------------------------------------------------------------
 
 
+def is_chat(ticket: Ticket) -> bool:
+    """Whether ``ticket`` is a website chat (answered there, not by mail)."""
+    return ChatConversation.objects.filter(ticket_id=ticket.pk).exists()
+
+
 @transaction.atomic
 def ticket_reply(
     *,
@@ -348,7 +353,7 @@ def ticket_reply(
         errors["status"] = [_("Choose one of the list.")]
     if errors:
         raise ValidationError(errors)
-    if ticket.channel == TicketChannel.CHAT:
+    if is_chat(ticket):
         entry = TicketEntry.objects.create(
             ticket=ticket, kind=EntryKind.REPLY, author=actor, body=text,
             key=f"write:{key}",

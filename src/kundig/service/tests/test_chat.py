@@ -150,3 +150,16 @@ def test_the_loader_and_the_page_are_served(client):
     assert 'frame.src = base + "/chat/?lang=" + lang;' in loader
     assert "X-Frame-Options" not in page  # the shop's pages frame it
     assert "How can we help?" in page.content.decode()
+
+
+def test_a_chat_an_agent_logged_by_hand_is_answered_by_mail(agent, anna, mailbox, desk):
+    ticket = services.ticket_open(
+        actor=agent, contact=anna, subject="Chat auf Instagram", channel="chat",
+        body="Kundin fragte im Instagram-Chat.", mailbox=mailbox,
+    )  # fmt: skip
+
+    services.ticket_reply(
+        actor=agent, ticket=ticket, text="Gern!", key=services.new_form_key()
+    )
+
+    assert Message.objects.get().to_email == "anna@example.de"

@@ -295,6 +295,7 @@ def _detail(
         **crisis_context(user, ticket, goodwill_form=goodwill_form),
         "rating": selectors.ticket_survey(ticket),
         "customer_entries": sum(1 for e in entries if e.kind == EntryKind.CUSTOMER),
+        "is_chat": services.is_chat(ticket),
     }
     context["may_step_return"] = bool(
         context["customer"] and user.has_role_permission(Permission.WRITE)
