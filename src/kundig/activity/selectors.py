@@ -50,7 +50,7 @@ class Cursor:
                 moment.astimezone(dt.UTC)  # out of range for a year 1 or 9999 stamp
         except (ValueError, OverflowError):
             raise ValueError("bad cursor") from None
-        if moment is None or not pk.isdigit() or len(pk) > 18:
+        if moment is None or not (pk.isascii() and pk.isdigit()) or len(pk) > 18:
             raise ValueError("bad cursor")
         return cls(moment, int(pk))
 

@@ -185,13 +185,13 @@ def playbook_dry_run(request, pk: int):
     raw = request.GET.get("contact", "")
     contact = (
         contact_selectors.contacts_visible_to(request.user).filter(pk=int(raw)).first()
-        if raw.isdigit()
+        if raw.isascii() and raw.isdigit()
         else None
     )
     refs = {}
     for kind in ("order", "shipment"):
         value = request.GET.get(kind, "")
-        if value.isdigit():
+        if value.isascii() and value.isdigit():
             refs[kind] = int(value)
     result = None
     if raw and contact is None:

@@ -38,7 +38,10 @@ def shop_webhook(request, key: str):
     if connection is None:
         return JsonResponse({"error": "No such shop connection."}, status=404)
     length = request.META.get("CONTENT_LENGTH") or "0"
-    if not length.isdigit() or int(length) > services.MAX_BODY_BYTES:
+    if (
+        not (length.isascii() and length.isdigit())
+        or int(length) > services.MAX_BODY_BYTES
+    ):
         return JsonResponse({"error": "The body is larger than 2 MB."}, status=413)
     body = request.body
     try:

@@ -114,7 +114,7 @@ def template_detail(request, pk: int):
             contact_selectors.contacts_visible_to(request.user)
             .filter(pk=int(raw))
             .first()
-            if raw.isdigit()
+            if raw.isascii() and raw.isdigit()
             else None
         )
         if contact is None:
@@ -355,7 +355,7 @@ def contact_write(request, pk: int):
     reply_to = None
     raw = request.POST.get("reply") or request.GET.get("reply") or ""
     if raw:
-        if not raw.isdigit():
+        if not (raw.isascii() and raw.isdigit()):
             raise Http404
         reply_to = get_object_or_404(
             selectors.inbound_visible_to(request.user).filter(contact=contact),

@@ -272,7 +272,7 @@ def _user(key) -> User | None:
     users = User.objects.filter(is_active=True)
     found = (
         users.filter(pk=int(key)).first()
-        if str(key).isdigit()
+        if str(key).isascii() and str(key).isdigit()
         else users.filter(email__iexact=str(key).strip()).first()
     )
     if found is None:

@@ -50,7 +50,7 @@ def _search(qs, query: str, user):
         if customers:
             match |= Q(contact_id__in=customers)
         number = word.removeprefix("#")
-        if number.isdigit() and len(number) < 19:
+        if number.isascii() and number.isdigit() and len(number) < 19:
             match |= Q(pk=int(number))
         qs = qs.filter(match)
     return qs

@@ -381,24 +381,46 @@ def return_announce(
     """
     if actor is not None:
         require(actor, Permission.WRITE)
+    order = Order.objects.select_for_update().get(pk=order.pk)  # numbers, counts
+    existing = Return.objects.filter(
+        order=order, source=OWN_SOURCE, external_id=key
+    ).first()
+    if key and existing is not None:
+        return existing
     errors = Errors()
     if reason not in ReturnReason.values:
         errors.add("reason", _("Choose a reason."))
     by_id = {line.pk: line for line in order.lines.all()}
+    # What earlier returns (not rejected) took back already, per item.
+    returned: dict[tuple[str, str], Decimal] = {}
+    for row in (
+        ReturnLine.objects.filter(ret__order=order)
+        .exclude(ret__status=ReturnStatus.REJECTED)
+        .values("sku", "name")
+        .annotate(quantity=Sum("quantity"))
+    ):
+        returned[(row["sku"], row["name"])] = row["quantity"]
     picked = []
     for line_id, quantity in (lines or {}).items():
-        line = by_id.get(int(line_id)) if str(line_id).isdigit() else None
+        line = (
+            by_id.get(int(line_id))
+            if str(line_id).isascii() and str(line_id).isdigit()
+            else None
+        )
         try:
             quantity = Decimal(str(quantity or 0))
         except ArithmeticError:
             quantity = None
+        left = None
+        if line is not None:
+            left = line.quantity - returned.get((line.sku, line.name), Decimal(0))
         if line is None:
             errors.add("lines", _("That item is not on this order."))
-        elif quantity is None or quantity < 0 or quantity > line.quantity:
+        elif quantity is None or quantity < 0 or quantity > left:
             errors.add(
                 "lines",
                 _("%(item)s: choose between 0 and %(n)s.")
-                % {"n": f"{line.quantity:g}", "item": line.name},
+                % {"n": f"{max(left, 0):g}", "item": line.name},
             )
         elif quantity:
             picked.append(
@@ -409,9 +431,6 @@ def return_announce(
     if not key or len(key) > 100:
         errors.add("key", _("The form is out of date; load the page again."))
     errors.raise_if_any()
-    existing = Return.objects.filter(source=OWN_SOURCE, external_id=key).first()
-    if existing is not None:
-        return existing
     number = order.returns.count() + 1
     return return_record(
         actor=actor,

@@ -195,3 +195,23 @@ def test_nobody_steps_a_return_they_may_not_see(placed, sales_sued, client_for):
     assert response.status_code == 404
     ret.refresh_from_db()
     assert ret.status == "announced"
+
+
+def test_what_came_back_already_cannot_be_announced_again(placed, admin):
+    line = placed.lines.get()  # two T-shirts
+    announce(placed, key="a", quantity=2)
+
+    with pytest.raises(ValidationError) as error:
+        announce(placed, key="b", quantity=1)
+
+    assert "choose between 0 and 0" in error.value.message_dict["lines"][0]
+    ret = Return.objects.get()
+    services.return_step(actor=admin, ret=ret, status="rejected")
+    assert announce(placed, key="c", quantity=2).lines.get().quantity == line.quantity
+
+
+def test_returns_of_one_order_are_numbered_in_turn(placed):
+    first = announce(placed, key="a", quantity=1)
+    second = announce(placed, key="b", quantity=1)
+
+    assert (first.rma_number, second.rma_number) == ("R-SW4001-1", "R-SW4001-2")

@@ -77,7 +77,11 @@ class CompanyRowImporter(RowImporter):
         if values.get("id"):
             pk = (
                 companies_visible_to(self.actor)
-                .filter(pk=int(values["id"]) if values["id"].isdigit() else None)
+                .filter(
+                    pk=int(values["id"])
+                    if values["id"].isascii() and values["id"].isdigit()
+                    else None
+                )
                 .values_list("pk", flat=True)
                 .first()
             )

@@ -80,7 +80,11 @@ class ContactRowImporter(RowImporter):
         if values.get("id"):
             contact = (
                 contacts_visible_to(self.actor)
-                .filter(pk=int(values["id"]) if values["id"].isdigit() else None)
+                .filter(
+                    pk=int(values["id"])
+                    if values["id"].isascii() and values["id"].isdigit()
+                    else None
+                )
                 .first()
             )
             if contact is None:

@@ -107,7 +107,7 @@ def _contact_formsets(request, contact=None):
         initial_addresses = []
         initial_links = []
         company_id = request.GET.get("company")
-        if company_id and company_id.isdigit():
+        if company_id and company_id.isascii() and company_id.isdigit():
             company = (
                 selectors.companies_visible_to(request.user)
                 .filter(pk=company_id)

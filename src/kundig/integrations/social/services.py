@@ -280,7 +280,8 @@ def _mastodon_posts(items) -> tuple[list[PostData], str]:
         if not isinstance(item, dict) or item.get("type") != "mention":
             continue
         status, account = item.get("status") or {}, item.get("account") or {}
-        if str(item.get("id", "")).isdigit():
+        item_id = str(item.get("id", ""))
+        if item_id.isascii() and item_id.isdigit():
             newest = max(newest, int(item["id"]))
         text = plain_text(status.get("content", ""))
         if not status.get("id") or not text:

@@ -39,7 +39,7 @@ def intake(request, slug: str):
             status=401,
         )
     length = request.META.get("CONTENT_LENGTH") or "0"
-    if not length.isdigit() or int(length) > MAX_INTAKE_BYTES:
+    if not (length.isascii() and length.isdigit()) or int(length) > MAX_INTAKE_BYTES:
         return JsonResponse({"error": "The body is larger than 64 KB."}, status=413)
     try:
         data = services.intake_parse(request.body)

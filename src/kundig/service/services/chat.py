@@ -193,6 +193,10 @@ def chat_start(
         queue=selectors.queue_default(),
         source=f"chat:{uuid.uuid4().hex}",
     )
+    # What was written in the chat carries a key; the chat shows only that.
+    ticket.entries.filter(kind=EntryKind.CUSTOMER).update(
+        key=f"chat:{uuid.uuid4().hex}"
+    )
     token = secrets.token_urlsafe(32)
     conversation = ChatConversation.objects.create(
         ticket=ticket, token_hash=_hash(token), client_hash=client_hash
@@ -229,17 +233,21 @@ def chat_post(*, conversation: ChatConversation, text: str) -> TicketEntry:
     if recent >= MESSAGES_PER_MINUTE:
         raise TooMany
     entry = TicketEntry.objects.create(
-        ticket=ticket, kind=EntryKind.CUSTOMER, body=text
-    )
+        ticket=ticket, kind=EntryKind.CUSTOMER, body=text,
+        key=f"chat:{uuid.uuid4().hex}",
+    )  # fmt: skip
     customer_answered(ticket)
     return entry
 
 
 def chat_messages(*, conversation: ChatConversation, after: int = 0) -> list[dict]:
-    """The chat's messages after the one with id ``after`` (never notes)."""
+    """The chat's messages after the one with id ``after``: only what was
+    written in the chat (never notes, never the customer's mail)."""
     entries = (
         conversation.ticket.entries.filter(
-            kind__in=[EntryKind.CUSTOMER, EntryKind.REPLY], pk__gt=after
+            Q(key__startswith="chat:") | Q(key__startswith="write:"),
+            kind__in=[EntryKind.CUSTOMER, EntryKind.REPLY],
+            pk__gt=after,
         )
         .select_related("author")
         .order_by("id")[:200]

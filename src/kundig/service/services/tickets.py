@@ -354,10 +354,17 @@ def ticket_reply(
     if errors:
         raise ValidationError(errors)
     if is_chat(ticket):
-        entry = TicketEntry.objects.create(
-            ticket=ticket, kind=EntryKind.REPLY, author=actor, body=text,
-            key=f"write:{key}",
-        )  # fmt: skip
+        require(actor, Permission.WRITE)
+        if not can_see(actor, ticket.contact):
+            raise PermissionDenied
+        try:
+            with transaction.atomic():
+                entry = TicketEntry.objects.create(
+                    ticket=ticket, kind=EntryKind.REPLY, author=actor, body=text,
+                    key=f"write:{key}",
+                )  # fmt: skip
+        except IntegrityError:  # the same form, sent twice at once
+            return TicketEntry.objects.get(key=f"write:{key}")
         _answered(actor, ticket, status)
         emit("ticket.replied", ticket, actor=actor, contact_id=ticket.contact_id)
         return entry
@@ -655,6 +662,8 @@ def ticket_return_announce(
         comment=comment, key=key,
     )  # fmt: skip
     ticket = Ticket.objects.select_for_update(of=("self",)).get(pk=ticket.pk)
+    if ticket.ret_id == ret.pk:
+        return ret  # the same form again
     fields = ["ret", "updated_at"]
     ticket.ret = ret
     if ticket.category == TicketCategory.QUESTION:
@@ -690,6 +699,8 @@ def ticket_merge(*, actor, ticket: Ticket, into: Ticket) -> Ticket:
         errors.append(_("Choose another ticket to merge into."))
     elif ticket.contact_id != into.contact_id:
         errors.append(_("Only tickets of the same customer can be merged."))
+    elif is_chat(ticket) or is_chat(into):
+        errors.append(_("A website chat cannot be merged."))
     elif ticket.merged_into_id:
         errors.append(_("This ticket was merged already."))
     elif not into.is_open:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
 from kundig.messaging.models import Message
@@ -163,3 +164,55 @@ def test_a_chat_an_agent_logged_by_hand_is_answered_by_mail(agent, anna, mailbox
     )
 
     assert Message.objects.get().to_email == "anna@example.de"
+
+
+def test_the_chat_shows_only_what_was_written_in_it(client, agent, anna, desk, mailbox):
+    token = started(client, email="anna@example.de").json()["token"]
+    chat = Ticket.objects.get(channel="chat")
+    services.ticket_note(actor=agent, ticket=chat, text="intern")
+    chat.entries.create(kind="customer", body="Meine IBAN ist DE00…")  # from a mail
+
+    read = api(client, "messages", token=token, after="0").json()["messages"]
+
+    assert [m["text"] for m in read] == ["Wo bleibt mein Paket?"]
+
+
+def test_a_chat_cannot_be_merged(client, agent, anna, desk):
+    started(client, email="anna@example.de")
+    chat = Ticket.objects.get(channel="chat")
+    other = services.ticket_open(
+        actor=None, contact=anna, subject="Mail", channel="web"
+    )
+
+    for ticket, into in ((other, chat), (chat, other)):
+        with pytest.raises(ValidationError, match="website chat"):
+            services.ticket_merge(actor=agent, ticket=ticket, into=into)
+
+
+def test_the_ticket_warns_that_the_address_is_unconfirmed(
+    client, agent, desk, client_for
+):
+    started(client)
+    ticket = Ticket.objects.get()
+
+    page = client_for(agent).get(ticket.get_absolute_url()).content.decode()
+
+    assert 'id="unconfirmed"' in page
+
+
+def test_only_who_may_see_the_customer_answers_in_the_chat(client, sales_sued, desk):
+    started(client)
+    ticket = Ticket.objects.get()
+    ticket.assignee = sales_sued
+    ticket.save()
+
+    with pytest.raises(PermissionDenied):
+        services.ticket_reply(actor=sales_sued, ticket=ticket, text="Hallo", key="x1")
+
+
+def test_a_strange_after_is_read_as_from_the_start(client, desk):
+    token = started(client).json()["token"]
+
+    answer = api(client, "messages", token=token, after="²")
+
+    assert answer.status_code == 200 and len(answer.json()["messages"]) == 1

@@ -575,3 +575,19 @@ def test_the_menu_shows_tickets_to_the_service_desk_only(
     assert tickets not in (
         client_for(marketing_user).get(reverse("activity:home")).content.decode()
     )
+
+
+@pytest.mark.parametrize(
+    ("name", "query"),
+    [
+        ("service:ticket_list", {"queue": "²"}),
+        ("service:ticket_list", {"q": "#²"}),
+        ("service:ticket_list", {"assignee": "²"}),
+        ("service:ticket_create", {"contact": "²"}),
+        ("service:dashboard", {"weeks": "²"}),
+    ],
+)
+def test_digits_that_are_not_ascii_are_ignored_not_a_500(
+    agent, client_for, name, query
+):
+    assert client_for(agent).get(reverse(name), query).status_code == 200

@@ -69,3 +69,14 @@ def test_a_ticket_about_no_order_offers_no_return(agent, anna, desk, client_for)
 
     assert 'id="announce-return"' not in page
     assert refused.status_code == 403
+
+
+def test_the_same_form_again_announces_and_notes_once(agent, asking):
+    line = asking.order.lines.get()
+    for _ in range(2):
+        services.ticket_return_announce(
+            actor=agent, ticket=asking, lines={line.pk: 1}, reason="size",
+            comment="", key="same",
+        )  # fmt: skip
+
+    assert asking.entries.filter(kind="note").count() == 1

@@ -142,7 +142,9 @@ def chat_api_messages(request):
         {
             "messages": services.chat_messages(
                 conversation=conversation,
-                after=int(after) if after.isdigit() and len(after) < 19 else 0,
+                after=int(after)
+                if after.isascii() and after.isdigit() and len(after) < 19
+                else 0,
             ),
             "status": conversation.ticket.status,
         }

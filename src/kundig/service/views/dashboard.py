@@ -100,7 +100,7 @@ def _ranking(pairs: list[tuple[str, int]], color: str) -> dict:
 
 def _int_param(request, name: str) -> int | None:
     raw = request.GET.get(name, "")
-    return int(raw) if raw.isdigit() and len(raw) < 10 else None
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 10 else None
 
 
 @login_required

@@ -80,7 +80,7 @@ def _choice(request, name: str, allowed, default: str = "") -> str:
 
 def _id(request, name: str) -> int | None:
     raw = request.GET.get(name, "")
-    return int(raw) if raw.isdigit() and len(raw) <= 18 else None
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 18 else None
 
 
 def _list_filters(request) -> dict:
@@ -521,7 +521,7 @@ def ticket_merge(request, pk: int):
     ticket = selectors.ticket_get(user=request.user, pk=pk)
     raw = request.POST.get("into", "").strip().removeprefix("#")
     into = None
-    if raw.isdigit() and len(raw) < 19:
+    if raw.isascii() and raw.isdigit() and len(raw) < 19:
         into = selectors.tickets_visible_to(request.user).filter(pk=int(raw)).first()
     try:
         if into is None:
@@ -576,7 +576,7 @@ def ticket_create(request):
     contact = None
     initial = {"queue": selectors.queue_default()}
     raw = request.GET.get("contact", "")
-    if raw.isdigit() and len(raw) < 19:
+    if raw.isascii() and raw.isdigit() and len(raw) < 19:
         contact = visible.filter(pk=int(raw)).first()
         if contact is not None:
             initial.update(contact=contact.pk, contact_label=_contact_label(contact))
