@@ -303,6 +303,9 @@ KUNDIG_MATCH_NAME_POSTCODE = env_bool("KUNDIG_MATCH_NAME_POSTCODE", True)
 # Outgoing webhooks never go to loopback, private or link-local addresses,
 # unless this is on (tests, or a receiver on the same private network).
 KUNDIG_WEBHOOKS_ALLOW_PRIVATE = env_bool("KUNDIG_WEBHOOKS_ALLOW_PRIVATE", False)
+# How many proxies in front of Kundig add to X-Forwarded-For (nginx: 1): the
+# visitor's address for the public pages' limits is the one they saw.
+KUNDIG_PROXIES = env_int("KUNDIG_PROXIES", 0)
 
 KUNDIG_BULK_SYNC_LIMIT = env_int("KUNDIG_BULK_SYNC_LIMIT", 500, minimum=1)
 KUNDIG_EXPORT_SYNC_LIMIT = env_int("KUNDIG_EXPORT_SYNC_LIMIT", 5000, minimum=1)

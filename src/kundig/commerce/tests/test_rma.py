@@ -215,3 +215,9 @@ def test_returns_of_one_order_are_numbered_in_turn(placed):
     second = announce(placed, key="b", quantity=1)
 
     assert (first.rma_number, second.rma_number) == ("R-SW4001-1", "R-SW4001-2")
+
+
+def test_the_order_page_closes_what_it_opens(placed, sales_nord, client_for):
+    page = client_for(sales_nord).get(placed.get_absolute_url()).content.decode()
+
+    assert page.count("<div") == page.count("</div>")

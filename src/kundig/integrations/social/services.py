@@ -41,6 +41,7 @@ from .models import Post, Source
 TEXT_LENGTH = 10_000
 FETCH_LIMIT = 2_000_000  # bytes of one feed or API answer
 MASTODON_PAGE = 40
+MASTODON_PAGES = 10
 SOURCE_FIELDS = ("kind", "name", "slug", "url", "is_active")
 
 
@@ -301,37 +302,54 @@ def _mastodon_posts(items) -> tuple[list[PostData], str]:
     return posts, str(newest) if newest else ""
 
 
+def _fetch(url: str, headers: dict) -> bytes:
+    answer = net.get(url, headers, max_bytes=FETCH_LIMIT)
+    if answer.status != 200:
+        raise OSError(_("The server answered %(status)d.") % {"status": answer.status})
+    return answer.content
+
+
+def _mastodon_read(source: Source) -> tuple[list[PostData], str]:
+    """The mentions after the cursor, page by page (``min_id``: the ones just
+    after it), so a busy spell of more than a page loses none; at most
+    ``MASTODON_PAGES`` pages a poll, the rest next time."""
+    headers = {
+        "User-Agent": "Kundig",
+        "Accept": "application/json",
+        "Authorization": f"Bearer {crypto.decrypt(source.token_encrypted)}",
+    }
+    base = source.url.rstrip("/") + (
+        f"/api/v1/notifications?types[]=mention&limit={MASTODON_PAGE}"
+    )
+    posts, cursor = [], source.cursor
+    for _page in range(MASTODON_PAGES):
+        url = base + (f"&min_id={cursor}" if cursor else "")
+        try:
+            items = json.loads(_fetch(url, headers))
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            raise ValueError(_("The server's answer is not JSON.")) from None
+        found, newest = _mastodon_posts(items)
+        posts += found
+        if not cursor or not newest or int(newest) <= int(cursor):
+            # A first read takes the latest page only; an empty page ends.
+            cursor = newest or cursor
+            break
+        cursor = newest
+    return posts, cursor
+
+
 def source_poll(source: Source) -> int:
     """Read ``source`` once; store what is new; return how many posts were new.
 
-    A failure is kept on the source (and logged in its ``last_error``), never
-    raised: the next poll tries again.
+    A failure is kept on the source (in its ``last_error``), never raised: the
+    next poll tries again.
     """
-    headers = {"User-Agent": "Kundig", "Accept": "*/*"}
-    url = source.url
     try:
         if source.kind == SourceKind.MASTODON:
-            headers["Authorization"] = (
-                f"Bearer {crypto.decrypt(source.token_encrypted)}"
-            )
-            url = source.url.rstrip("/") + (
-                f"/api/v1/notifications?types[]=mention&limit={MASTODON_PAGE}"
-            )
-            if source.cursor:
-                url += f"&since_id={source.cursor}"
-        answer = net.get(url, headers, max_bytes=FETCH_LIMIT)
-        if answer.status != 200:
-            raise OSError(
-                _("The server answered %(status)d.") % {"status": answer.status}
-            )
-        if source.kind == SourceKind.MASTODON:
-            try:
-                items = json.loads(answer.content)
-            except (json.JSONDecodeError, UnicodeDecodeError):
-                raise ValueError(_("The server's answer is not JSON.")) from None
-            posts, newest = _mastodon_posts(items)
+            posts, newest = _mastodon_read(source)
         else:
-            posts, newest = _feed_posts(answer.content), ""
+            content = _fetch(source.url, {"User-Agent": "Kundig", "Accept": "*/*"})
+            posts, newest = _feed_posts(content), ""
     except (OSError, ValueError, net.Refused, crypto.DecryptionError) as exc:
         _note(source, last_polled_at=timezone.now(), last_error=str(exc)[:300])
         return 0

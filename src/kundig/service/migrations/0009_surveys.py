@@ -25,7 +25,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('kind', models.CharField(choices=[('csat', 'Satisfaction (CSAT)'), ('nps', 'Recommendation (NPS)')], max_length=5, verbose_name='kind')),
                 ('key', models.CharField(max_length=100, unique=True)),
-                ('token', models.CharField(max_length=64, unique=True)),
+                ('token_hash', models.CharField(max_length=64, unique=True)),
                 ('problem', models.CharField(blank=True, max_length=300, verbose_name='not sent because')),
                 ('score', models.PositiveSmallIntegerField(blank=True, null=True, verbose_name='score')),
                 ('comment', models.TextField(blank=True, verbose_name='comment')),

@@ -27,7 +27,8 @@ class Survey(models.Model):
     )
     # Once per reason ("csat:ticket:12", "nps:run:7:step:0").
     key = models.CharField(max_length=100, unique=True)
-    token = models.CharField(max_length=64, unique=True)
+    # The SHA-256 of the link's token; the token itself is only in the mail.
+    token_hash = models.CharField(max_length=64, unique=True)
     message = models.OneToOneField(
         "messaging.Message",
         on_delete=models.SET_NULL,

@@ -1,7 +1,8 @@
 """Surveys: the customer's rating after a solved ticket (CSAT, 1 to 5), and how
 likely they are to recommend the shop (NPS, 0 to 10).
 
-A survey is a row with an unguessable token and goes out as a mail through
+A survey is a row with an unguessable token (kept as its hash; the token is
+only in the mail's links) and goes out as a mail through
 the outbox, once per reason (its ``key``). The mail's purpose is *surveys*:
 in Germany a request for feedback by mail is advertising and needs the
 customer's consent, so customers without it get no mail, and the survey
@@ -13,6 +14,7 @@ whoever had the ticket.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import secrets
 
 from django.conf import settings
@@ -41,42 +43,52 @@ COMMENT_LENGTH = 2000
 LOW_CSAT = 2
 
 
-def survey_url(survey: Survey, score: int | None = None) -> str:
-    url = settings.BASE_URL + reverse("service:survey", args=[survey.token])
+def survey_url(token: str, score: int | None = None) -> str:
+    url = settings.BASE_URL + reverse("service:survey", args=[token])
     return url if score is None else f"{url}?score={score}"
 
 
-def _merge(survey: Survey) -> dict:
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _merge(survey: Survey, token: str) -> dict:
     return {
-        "url": survey_url(survey),
+        "url": survey_url(token),
         "scores": [
-            {"value": score, "url": survey_url(survey, score)}
+            {"value": score, "url": survey_url(token, score)}
             for score in SURVEY_SCALES[survey.kind]
         ],
     }
 
 
-def _survey(kind: str, contact_id: int, key: str, ticket=None) -> Survey | None:
-    """A new survey under ``key``; None if that key has one already."""
+def _survey(
+    kind: str, contact_id: int, key: str, ticket=None
+) -> tuple[Survey | None, str]:
+    """A new survey under ``key`` and its link's token; None if the key has one."""
     if Survey.objects.filter(key=key).exists():
-        return None
+        return None, ""
     now = timezone.now()
+    token = secrets.token_urlsafe(24)
     try:
         with transaction.atomic():
-            return Survey.objects.create(
+            survey = Survey.objects.create(
                 kind=kind,
                 contact_id=contact_id,
                 ticket=ticket,
                 key=key,
-                token=secrets.token_urlsafe(24),
+                token_hash=_hash(token),
                 created_at=now,
                 expires_at=now + OPEN_FOR,
             )
     except IntegrityError:
-        return None  # made at the same moment by another worker
+        return None, ""  # made at the same moment by another worker
+    return survey, token
 
 
-def _send(survey: Survey, template_key: str, *, refs=None, extra=None, origin=""):
+def _send(
+    survey: Survey, token: str, template_key: str, *, refs=None, extra=None, origin=""
+):
     """Queue the survey's mail; keep why if it cannot go out."""
     template = MessageTemplate.objects.filter(key=template_key).first()
     if template is None:
@@ -87,7 +99,7 @@ def _send(survey: Survey, template_key: str, *, refs=None, extra=None, origin=""
             contact=survey.contact,
             key=f"survey:{survey.pk}",
             refs=refs or {},
-            extra={**(extra or {}), "survey": _merge(survey)},
+            extra={**(extra or {}), "survey": _merge(survey, token)},
             origin=origin,
         )
         survey.message = queued.message
@@ -110,13 +122,14 @@ def surveys_for_solved(events) -> list[Survey]:
     asked = []
     for ticket in tickets:
         with transaction.atomic():
-            survey = _survey(
+            survey, token = _survey(
                 SurveyKind.CSAT, ticket.contact_id, f"csat:ticket:{ticket.pk}", ticket
             )
             if survey is None:
                 continue
             _send(
                 survey,
+                token,
                 CSAT_TEMPLATE,
                 refs={"order": ticket.order_id} if ticket.order_id else {},
                 extra={"ticket": {"number": ticket.number, "subject": ticket.subject}},
@@ -129,9 +142,9 @@ def surveys_for_solved(events) -> list[Survey]:
 @transaction.atomic
 def nps_survey_send(*, contact, key: str) -> Survey | None:
     """Ask ``contact`` how likely they are to recommend the shop; once per ``key``."""
-    survey = _survey(SurveyKind.NPS, contact.pk, key)
+    survey, token = _survey(SurveyKind.NPS, contact.pk, key)
     if survey is not None:
-        _send(survey, NPS_TEMPLATE, origin=_("Survey"))
+        _send(survey, token, NPS_TEMPLATE, origin=_("Survey"))
     return survey
 
 
@@ -139,7 +152,7 @@ def survey_by_token(token: str) -> Survey | None:
     if not token or len(token) > 64:
         return None
     return (
-        Survey.objects.filter(token=token)
+        Survey.objects.filter(token_hash=_hash(token))
         .select_related("contact", "ticket__assignee", "ticket__queue__team_lead")
         .first()
     )

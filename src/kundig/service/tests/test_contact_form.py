@@ -16,10 +16,11 @@ FORM = reverse("service:contact_form")
 
 
 def send(client, **data):
+    extra = {key: data.pop(key) for key in list(data) if key.startswith("HTTP_")}
     fields = {"name": "Erika Mustermann", "email": "erika@example.de",
               "subject": "Rechnung fehlt", "order": "", "key": "f-1", "lang": "en",
               "message": "Bitte schicken Sie mir die Rechnung.", **data}  # fmt: skip
-    return client.post(FORM, fields)
+    return client.post(FORM, fields, **extra)
 
 
 def test_a_request_becomes_a_ticket_once_about_the_named_order(client, desk):
@@ -85,3 +86,13 @@ def test_a_flood_from_one_address_is_held(client, desk):
 
     assert codes == [200] * 5 + [422]
     assert Ticket.objects.count() == 5
+
+
+def test_behind_a_proxy_each_visitor_has_their_own_limit(client, desk, settings):
+    settings.KUNDIG_PROXIES = 1
+    for n in range(5):
+        send(client, key=f"a{n}", HTTP_X_FORWARDED_FOR="203.0.113.1")
+
+    other = send(client, key="b0", HTTP_X_FORWARDED_FOR="203.0.113.2")
+
+    assert other.status_code == 200 and Ticket.objects.count() == 6

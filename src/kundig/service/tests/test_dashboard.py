@@ -38,7 +38,7 @@ def replies(ticket, n: int) -> None:
 def rated(contact, kind: str, score: int, ticket=None) -> Survey:
     return Survey.objects.create(
         kind=kind, contact=contact, ticket=ticket, key=f"{kind}:{score}:{ticket}",
-        token=f"t-{Survey.objects.count()}", expires_at=NOW + DAY, score=score,
+        token_hash=f"t-{Survey.objects.count()}", expires_at=NOW + DAY, score=score,
         answered_at=NOW - HOUR,
     )  # fmt: skip
 

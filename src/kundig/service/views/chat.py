@@ -18,6 +18,8 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
+from kundig.core.http import client_address
+
 from .. import services
 
 MAX_BODY = 16_000
@@ -28,7 +30,7 @@ def _language(raw: str) -> str:
 
 
 def _client(request) -> str:
-    return request.META.get("REMOTE_ADDR", "")
+    return client_address(request)
 
 
 def _json(request) -> dict:

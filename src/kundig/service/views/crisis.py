@@ -121,7 +121,7 @@ def goodwill_approvals(request):
     desk = ServiceSettings.current()
     waiting = [
         offer
-        for offer in selectors.offers_to_decide(user=user)[:200]
+        for offer in selectors.offers_to_decide(user=user)[:1000]
         if services.may_decide(
             user=user, offer=offer, plan=plans.get(offer.ticket.category), desk=desk
         )
@@ -130,7 +130,7 @@ def goodwill_approvals(request):
         request,
         "service/goodwill_approvals.html",
         {
-            "waiting": waiting,
+            "waiting": waiting[:200],
             "mine": selectors.offers_asked_by(user=user),
             "offer_colors": OFFER_COLORS,
             "goodwill_icons": GOODWILL_ICONS,

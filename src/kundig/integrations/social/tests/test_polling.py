@@ -83,35 +83,57 @@ def test_an_atom_feed_keeps_words_not_scripts(admin, web):
     assert post.author_name == "Blog"
 
 
-def test_mastodon_mentions_are_read_with_the_token_and_a_cursor(admin, web):
+def fake_mastodon(web, mentions: list[dict]):
+    """Mastodon's notifications: the newest page, or the page just after min_id."""
+
     def notifications(handler):
-        since = handler.path.partition("since_id=")[2]
-        items = (
-            [mention(2, "Danke, alles bestens")]
-            if since == "101"
-            else [
-                mention(1, "Wo bleibt mein Paket???"),
-                {"id": "99", "type": "follow", "account": {"acct": "x"}},
-            ]
-        )
-        return 200, "application/json", json.dumps(items).encode()
+        query = handler.path.partition("?")[2]
+        params = dict(p.split("=", 1) for p in query.split("&") if "=" in p)
+        limit = int(params.get("limit", "40"))
+        after = int(params.get("min_id", "0"))
+        newer = [m for m in mentions if int(m["id"]) > after]
+        page = newer[:limit] if after else newer[-limit:]
+        body = json.dumps(list(reversed(page))).encode()
+        return 200, "application/json", body
 
     web.routes["/api/v1/notifications"] = (200, "application/json", notifications)
+
+
+def test_mastodon_mentions_are_read_with_the_token_and_a_cursor(admin, web):
+    mentions = [mention(1, "Wo bleibt mein Paket???")]
+    fake_mastodon(web, mentions)
     source = feed(admin, web.url, kind="mastodon", token="secret-token")
 
     assert services.source_poll(source) == 1
+    mentions.append(mention(2, "Danke, alles bestens"))
     assert services.source_poll(source) == 1
+    assert services.source_poll(source) == 0
 
-    first, second = web.requests
+    first, second = web.requests[:2]
     assert first["headers"]["Authorization"] == "Bearer secret-token"
-    assert first["query"]["types[]"] == ["mention"] and "since_id" not in first["query"]
-    assert second["query"]["since_id"] == ["101"]
+    assert first["query"]["types[]"] == ["mention"] and "min_id" not in first["query"]
+    assert second["query"]["min_id"] == ["101"]
+    assert web.requests[-1]["query"]["min_id"] == ["102"]
     post = Post.objects.get(external_id="9001")
     assert (post.author_handle, post.author_name) == ("@user1@social.example", "User 1")
     assert post.text == "@kundig Wo bleibt mein Paket???"
     source.refresh_from_db()
     assert source.cursor == "102"
     assert crypto.decrypt(source.token_encrypted) == "secret-token"
+
+
+def test_a_busy_spell_of_more_than_a_page_loses_no_mention(admin, web):
+    mentions = [mention(1, "erste")]
+    fake_mastodon(web, mentions)
+    source = feed(admin, web.url, kind="mastodon", token="t")
+    services.source_poll(source)
+    mentions += [mention(n, f"Erwähnung {n}") for n in range(2, 48)]  # 46 new
+
+    assert services.source_poll(source) == 46
+
+    assert Post.objects.count() == 47
+    source.refresh_from_db()
+    assert source.cursor == str(100 + 47)
 
 
 @pytest.mark.parametrize(
