@@ -381,15 +381,16 @@ def sources_poll() -> int:
 
 
 def author_contact_id(post: Post) -> int | None:
-    """The contact an earlier post of the same author was given, if any."""
-    if not post.author_handle:
+    """The contact an earlier post of the same author was given, if any: by
+    handle, or (feeds name authors but give no handle) by name and source."""
+    if post.author_handle:
+        same = {"network": post.network, "author_handle": post.author_handle}
+    elif post.author_name:
+        same = {"source_id": post.source_id, "author_name": post.author_name}
+    else:
         return None
     return (
-        Post.objects.filter(
-            network=post.network,
-            author_handle=post.author_handle,
-            contact__isnull=False,
-        )
+        Post.objects.filter(contact__isnull=False, **same)
         .order_by("-received_at")
         .values_list("contact_id", flat=True)
         .first()

@@ -45,6 +45,7 @@ from ..choices import (
     TicketStatus,
 )
 from ..models import ChatConversation, Queue, ServiceSettings, Ticket, TicketEntry
+from ..sentiment import sentiment as sentiment_of
 from . import sla
 
 SUBJECT_LENGTH = 300
@@ -121,6 +122,10 @@ def ticket_open(
             errors[field] = [_("Choose one of the list.")]
     if sentiment and sentiment not in Sentiment.values:
         errors["sentiment"] = [_("Choose one of the list.")]
+    if not sentiment:
+        # How the customer sounds, for the escalation rule on angry customers.
+        first = body or (inbound.text if inbound is not None else "")
+        sentiment = sentiment_of(first) if first else ""
     body = _clean_text(body, "body", errors, required=False)
     queue = queue or selectors.queue_default()
     if queue is None:

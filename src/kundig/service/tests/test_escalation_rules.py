@@ -100,3 +100,13 @@ def test_an_unknown_category_is_refused(admin):
         rules(admin, escalate_categories=["gold"])
 
     assert "escalate_categories" in error.value.message_dict
+
+
+def test_an_angry_message_on_any_channel_goes_to_the_owner(admin, anna, desk):
+    rules(admin, escalate_negative=True)
+    ticket = services.ticket_open(
+        actor=None, contact=anna, subject="Frechheit", channel="email",
+        body="Das ist eine Frechheit, nie wieder bestelle ich hier!",
+    )  # fmt: skip
+
+    assert (ticket.sentiment, ticket.escalation_level) == ("negative", 2)

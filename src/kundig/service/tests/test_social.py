@@ -254,3 +254,11 @@ def test_the_rule_pages(admin, desk, client_for, agent):
     client.post(reverse("service:social_rule_delete", args=[rule.pk]))
     assert not KeywordRule.objects.exists()
     assert client_for(agent).get(reverse("service:social_rule_list")).status_code == 403
+
+
+def test_a_feed_author_without_a_handle_is_one_contact(intake, brand_rule):
+    posted(intake, "#kundig eins", n=1, handle="", name="Bewertungsportal")
+    posted(intake, "#kundig zwei", n=2, handle="", name="Bewertungsportal")
+
+    first, second = Ticket.objects.order_by("id")
+    assert first.contact == second.contact
