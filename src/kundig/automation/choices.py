@@ -55,6 +55,7 @@ TRIGGERS = {
     "shipment.delivered": _("A parcel was delivered"),
     "shipment.late": _("A parcel is late"),
     "revocation.received": _("A revocation arrived"),
+    "revocation.rejected": _("A revocation was rejected"),
     "return.announced": _("A return was announced"),
     "return.received": _("A return arrived"),
     "refund.issued": _("A refund was issued"),

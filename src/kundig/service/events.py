@@ -15,7 +15,7 @@ def tickets_from_mail(events: list[DomainEvent]) -> None:
     services.tickets_from_mail_events(events)
 
 
-@handles("shipment.late", "product.unavailable", batch=True)
+@handles("shipment.late", "product.unavailable", "revocation.rejected", batch=True)
 def tickets_from_shop(events: list[DomainEvent]) -> None:
     """A late parcel or an undeliverable item opens a ticket (if switched on)."""
     services.tickets_from_shop_events(events)

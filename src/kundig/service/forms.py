@@ -237,6 +237,9 @@ class ServiceSettingsForm(forms.Form):
             "who agreed to surveys."
         ),
     )
+    open_on_revocation_rejected = forms.BooleanField(
+        label=_("Open a ticket when a revocation is rejected"), required=False
+    )
     open_on_unavailable = forms.BooleanField(
         label=_("Open a ticket when an ordered item cannot be delivered"),
         required=False,

@@ -565,6 +565,8 @@ def revocation_record(*, actor, source: str, order: Order, data: RevocationData)
                 contact_id=order.contact_id,
                 refund_due_on=revocation.refund_due_on.isoformat(),
             )
+            if status == RevocationStatus.REJECTED:
+                _revocation_rejected(revocation, actor=actor)
             common.figures_refresh(order.contact_id)
             return revocation
     if status != revocation.status and status != RevocationStatus.RECEIVED:
@@ -578,7 +580,20 @@ def revocation_record(*, actor, source: str, order: Order, data: RevocationData)
             % {"number": _label(order), "status": RevocationStatus(status).label},
             at=timezone.now(),
         )
+        if status == RevocationStatus.REJECTED:
+            _revocation_rejected(revocation, actor=actor)
     return revocation
+
+
+def _revocation_rejected(revocation: Revocation, *, actor) -> None:
+    """A rejected revocation is a dispute in the making: the desk may open a case."""
+    emit(
+        "revocation.rejected",
+        revocation,
+        actor=actor,
+        order_id=revocation.order_id,
+        contact_id=revocation.order.contact_id,
+    )
 
 
 # --- Refunds ----------------------------------------------------------------------

@@ -424,6 +424,11 @@ class ServiceSettings(models.Model):
         default=True,
         help_text=_("Open a ticket when a parcel is past its promised date."),
     )
+    open_on_revocation_rejected = models.BooleanField(
+        _("a revocation is rejected"),
+        default=True,
+        help_text=_("Open a ticket when the shop rejects a customer's revocation."),
+    )
     open_on_unavailable = models.BooleanField(
         _("an item cannot be delivered"),
         default=True,

@@ -136,7 +136,8 @@ def sla_policy_delete(*, actor, policy: SlaPolicy) -> None:
 
 
 SETTINGS_FIELDS = (
-    "open_on_late_shipment", "open_on_unavailable", "work_days", "work_start",
+    "open_on_late_shipment", "open_on_unavailable", "open_on_revocation_rejected",
+    "work_days", "work_start",
     "work_end", "holiday_region", "valued_revenue", "valued_factor", "ask_rating",
     "escalate_categories", "escalate_negative", "escalate_valued",
 )  # fmt: skip
@@ -158,6 +159,7 @@ def service_settings_save(
     actor,
     open_on_late_shipment: bool | None = None,
     open_on_unavailable: bool | None = None,
+    open_on_revocation_rejected: bool | None = None,
     work_days: str | list | None = None,
     work_start: dt.time | None = None,
     work_end: dt.time | None = None,
@@ -197,6 +199,7 @@ def service_settings_save(
     for field, value in (
         ("open_on_late_shipment", open_on_late_shipment),
         ("open_on_unavailable", open_on_unavailable),
+        ("open_on_revocation_rejected", open_on_revocation_rejected),
         ("work_start", work_start),
         ("work_end", work_end),
         ("valued_revenue", valued_revenue),

@@ -579,6 +579,11 @@ def tickets_from_shop_events(events) -> list[Ticket]:
                 opened.append(_late_shipment(event))
             elif event.name == "product.unavailable" and wanted.open_on_unavailable:
                 opened.append(_unavailable(event))
+            elif (
+                event.name == "revocation.rejected"
+                and wanted.open_on_revocation_rejected
+            ):
+                opened.append(_revocation_rejected(event))
     return [ticket for ticket in opened if ticket is not None]
 
 
@@ -607,6 +612,27 @@ def _late_shipment(event) -> Ticket | None:
         text=text,
         category=TicketCategory.LATE_DELIVERY,
         shipment=shipment,
+    )
+
+
+def _revocation_rejected(event) -> Ticket | None:
+    order = (
+        Order.objects.filter(pk=(event.payload or {}).get("order_id"))
+        .select_related("contact")
+        .first()
+    )
+    if order is None:
+        return None
+    return _about_order(
+        event,
+        order,
+        subject=_("Order %(number)s: revocation rejected") % {"number": order.number},
+        text=_(
+            "The revocation of order %(number)s was rejected. The customer may "
+            "dispute it: check the reason, and answer before they ask."
+        )
+        % {"number": order.number},
+        category=TicketCategory.REVOCATION_DISPUTE,
     )
 
 

@@ -415,3 +415,39 @@ def test_a_ticket_of_a_deactivated_assignee_can_still_be_solved(
         services.ticket_update(
             actor=service_agent, ticket=ticket, assignee=manager_nord
         )
+
+
+def test_a_rejected_revocation_opens_a_dispute_ticket_once():
+    placed = commerce.order_record(
+        actor=None, source="shop-1", data=order("7101", placed_at=timezone.now())
+    ).order
+    data = commerce.RevocationData(external_id="w-1", received_on=timezone.localdate())
+    commerce.revocation_record(actor=None, source="shop-1", order=placed, data=data)
+    events.dispatch_pending()
+    assert not Ticket.objects.exists()  # a revocation alone is no dispute
+
+    data.status = "rejected"
+    for _ in range(2):  # the shop sends it twice
+        commerce.revocation_record(actor=None, source="shop-1", order=placed, data=data)
+    events.dispatch_pending()
+
+    ticket = Ticket.objects.get()
+    assert (ticket.category, ticket.order) == ("revocation", placed)
+    assert "rejected" in ticket.subject
+
+
+def test_rejected_revocations_open_nothing_when_switched_off():
+    ServiceSettings.objects.create(pk=1, open_on_revocation_rejected=False)
+    placed = commerce.order_record(
+        actor=None, source="shop-1", data=order("7102", placed_at=timezone.now())
+    ).order
+    commerce.revocation_record(
+        actor=None, source="shop-1", order=placed,
+        data=commerce.RevocationData(
+            external_id="w-2", received_on=timezone.localdate(), status="rejected"
+        ),
+    )  # fmt: skip
+    events.dispatch_pending()
+
+    assert DomainEvent.objects.filter(name="revocation.rejected").count() == 1
+    assert not Ticket.objects.exists()

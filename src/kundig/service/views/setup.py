@@ -48,6 +48,7 @@ def queue_list(request):
         initial={
             "open_on_late_shipment": current.open_on_late_shipment,
             "open_on_unavailable": current.open_on_unavailable,
+            "open_on_revocation_rejected": current.open_on_revocation_rejected,
             "ask_rating": current.ask_rating,
         },
     )
