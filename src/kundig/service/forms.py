@@ -91,6 +91,11 @@ class TicketForm(forms.Form):
         max_length=100_000,
         widget=forms.Textarea(attrs={"rows": 6}),
     )
+    scans = forms.FileField(
+        label=_("Scanned letter"),
+        required=False,
+        help_text=_("PDF, PNG or JPEG, up to 20 MB."),
+    )
     order = forms.CharField(
         label=_("Order number"),
         required=False,

@@ -133,7 +133,9 @@ def ticket_get(*, user, pk: int) -> Ticket:
 
 
 def ticket_entries(ticket: Ticket) -> QuerySet[TicketEntry]:
-    return ticket.entries.select_related("author", "inbound", "message")
+    return ticket.entries.select_related(
+        "author", "inbound", "message"
+    ).prefetch_related("attachments")
 
 
 def tickets_of_contact(*, user, contact, limit: int = 10) -> list[Ticket]:

@@ -17,6 +17,11 @@ urlpatterns = [
     path("tickets/<int:pk>/return/", views.ticket_return, name="ticket_return"),
     path("tickets/<int:pk>/merge/", views.ticket_merge, name="ticket_merge"),
     path(
+        "tickets/<int:pk>/files/<int:attachment>/",
+        views.ticket_attachment,
+        name="ticket_attachment",
+    ),
+    path(
         "tickets/<int:pk>/split/<int:entry>/",
         views.ticket_split,
         name="ticket_split",

@@ -16,7 +16,14 @@ from .knowledge import Article, ArticleCategory
 from .portal import PortalLink
 from .social import KeywordRule
 from .surveys import Survey
-from .tickets import Queue, ServiceSettings, SlaPolicy, Ticket, TicketEntry
+from .tickets import (
+    Queue,
+    ServiceSettings,
+    SlaPolicy,
+    Ticket,
+    TicketAttachment,
+    TicketEntry,
+)
 
 __all__ = [
     "Article",
@@ -35,6 +42,7 @@ __all__ = [
     "StepDone",
     "Survey",
     "Ticket",
+    "TicketAttachment",
     "TicketEntry",
     "WebFormEntry",
 ]

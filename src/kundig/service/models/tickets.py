@@ -6,11 +6,13 @@ import datetime as dt
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import SuspiciousFileOperation
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import get_valid_filename
 from django.utils.translation import gettext_lazy as _
 
 from ..calendar import BusinessHours
@@ -368,6 +370,36 @@ class TicketEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.ticket_id}: {self.kind}"
+
+
+def _attachment_path(attachment: TicketAttachment, filename: str) -> str:
+    try:
+        name = get_valid_filename(filename)
+    except SuspiciousFileOperation:  # nothing usable left of the name
+        name = "scan"
+    return f"service/{attachment.created_at:%Y/%m}/{attachment.entry.ticket_id}/{name}"
+
+
+class TicketAttachment(models.Model):
+    """A file on a ticket's message: a scanned letter, say. Checked by its
+    content when added, and only ever handed out as a download."""
+
+    entry = models.ForeignKey(
+        TicketEntry, on_delete=models.CASCADE, related_name="attachments"
+    )
+    filename = models.CharField(_("file name"), max_length=255)
+    content_type = models.CharField(_("type"), max_length=100)
+    size = models.PositiveIntegerField(_("size"), default=0)
+    file = models.FileField(_("file"), upload_to=_attachment_path, max_length=300)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+
+    def __str__(self) -> str:
+        return self.filename
 
 
 class SlaPolicy(models.Model):

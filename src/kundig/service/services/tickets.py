@@ -13,6 +13,7 @@ from __future__ import annotations
 import uuid
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone, translation
@@ -31,6 +32,7 @@ from kundig.core.notifications import notification_create
 from kundig.core.permissions import require
 from kundig.core.text import one_line, strip_control_characters
 from kundig.core.visibility import can_see
+from kundig.messaging import inbound as mail_intake
 from kundig.messaging import replies
 from kundig.messaging.models import InboundMessage
 
@@ -44,7 +46,14 @@ from ..choices import (
     TicketChannel,
     TicketStatus,
 )
-from ..models import ChatConversation, Queue, ServiceSettings, Ticket, TicketEntry
+from ..models import (
+    ChatConversation,
+    Queue,
+    ServiceSettings,
+    Ticket,
+    TicketAttachment,
+    TicketEntry,
+)
 from ..sentiment import sentiment as sentiment_of
 from . import sla
 
@@ -73,6 +82,33 @@ def _clean_text(text: str, field: str, errors: dict, *, required: bool) -> str:
     return text
 
 
+# Scans a letter may carry: checked by their first bytes, not their name.
+SCAN_TYPES = ("application/pdf", "image/png", "image/jpeg")
+MAX_FILES = 5
+
+
+def _checked_files(attachments, errors: dict) -> list[tuple[str, str, bytes]]:
+    """The files as kept, or the reasons on ``errors["attachments"]``."""
+    files = []
+    for name, content_type, data in list(attachments or ())[: MAX_FILES + 1]:
+        name = one_line(name)[:200] or "scan"
+        kept, refused = mail_intake.attachment_check(name, content_type, data)
+        if refused:
+            errors.setdefault("attachments", []).append(f"{name}: {refused}")
+        elif kept not in SCAN_TYPES:
+            errors.setdefault("attachments", []).append(
+                _("%(name)s: only PDF, PNG or JPEG files (checked by their content).")
+                % {"name": name}
+            )
+        else:
+            files.append((name, kept, data))
+    if len(files) > MAX_FILES:
+        errors.setdefault("attachments", []).append(
+            _("At most %(n)d files.") % {"n": MAX_FILES}
+        )
+    return files
+
+
 # --- Opening --------------------------------------------------------------------------
 
 
@@ -94,8 +130,12 @@ def ticket_open(
     inbound=None,
     source: str | None = None,
     sentiment: str = "",
+    attachments=(),
 ) -> Ticket:
     """Open a ticket for ``contact``; the same ``source`` opens it once.
+
+    ``attachments``: files of the customer's message, as (name, content type,
+    bytes) — a scanned letter: PDF, PNG or JPEG, checked by their content.
 
     ``body`` (or the mail ``inbound``) is the customer's first message. A
     ticket an agent logs (a call, a letter) is theirs unless ``assignee``
@@ -122,6 +162,7 @@ def ticket_open(
             errors[field] = [_("Choose one of the list.")]
     if sentiment and sentiment not in Sentiment.values:
         errors["sentiment"] = [_("Choose one of the list.")]
+    files = _checked_files(attachments, errors)
     if not sentiment:
         # How the customer sounds, for the escalation rule on angry customers.
         first = body or (inbound.text if inbound is not None else "")
@@ -155,6 +196,7 @@ def ticket_open(
             ticket = _open(
                 actor, contact, subject, channel, body, category, priority, queue,
                 assignee, order, shipment, ret, mailbox, inbound, source, sentiment,
+                files,
             )  # fmt: skip
     except IntegrityError:
         if not source:
@@ -165,7 +207,7 @@ def ticket_open(
 
 def _open(
     actor, contact, subject, channel, body, category, priority, queue, assignee,
-    order, shipment, ret, mailbox, inbound, source, sentiment,
+    order, shipment, ret, mailbox, inbound, source, sentiment, files=(),
 ) -> Ticket:  # fmt: skip
     if order is None and shipment is not None:
         order = shipment.order
@@ -189,8 +231,8 @@ def _open(
     )
     sla.sla_set(ticket)
     ticket.save(force_insert=True)
-    if body or inbound is not None:
-        TicketEntry.objects.create(
+    if body or inbound is not None or files:
+        entry = TicketEntry.objects.create(
             ticket=ticket,
             kind=EntryKind.CUSTOMER,
             author=actor if actor is not None and actor.pk else None,
@@ -198,6 +240,12 @@ def _open(
             inbound=inbound,
             created_at=inbound.received_at if inbound is not None else timezone.now(),
         )
+        for name, content_type, data in files:
+            attachment = TicketAttachment(
+                entry=entry, filename=name, content_type=content_type, size=len(data)
+            )
+            attachment.file.save(name, ContentFile(data), save=False)
+            attachment.save()
     timeline_add(
         actor=actor if actor is not None and actor.pk else None,
         kind=Kind.TICKET,

@@ -48,6 +48,7 @@ from .social import social_rule_delete, social_rule_edit, social_rule_list
 from .surveys import survey
 from .tickets import (
     contact_tickets,
+    ticket_attachment,
     ticket_change,
     ticket_create,
     ticket_detail,
@@ -101,6 +102,7 @@ __all__ = [
     "social_rule_edit",
     "social_rule_list",
     "survey",
+    "ticket_attachment",
     "ticket_change",
     "ticket_create",
     "ticket_detail",

@@ -14,6 +14,7 @@ from django.core.exceptions import (
     ValidationError,
 )
 from django.db.models import Q
+from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.timesince import timesince, timeuntil
@@ -31,6 +32,7 @@ from kundig.core.pagination import paginate
 from kundig.core.text import one_line
 from kundig.core.visibility import can_see
 from kundig.messaging import selectors as messaging_selectors
+from kundig.messaging.inbound import attachment_limit
 
 from .. import selectors, services
 from ..calendar import ALWAYS
@@ -53,7 +55,7 @@ from ..forms import (
     TicketForm,
     active_users,
 )
-from ..models import CrisisStep, Macro, Queue, ServiceSettings
+from ..models import CrisisStep, Macro, Queue, ServiceSettings, TicketAttachment
 from .common import add_errors, posted
 from .crisis import crisis_context
 
@@ -561,6 +563,24 @@ def ticket_split(request, pk: int, entry: int):
     return redirect(new)
 
 
+@login_required
+def ticket_attachment(request, pk: int, attachment: int):
+    """Hand out a ticket's file as a download, never as a page of ours."""
+    ticket = selectors.ticket_get(user=request.user, pk=pk)
+    found = get_object_or_404(
+        TicketAttachment.objects.filter(entry__ticket=ticket), pk=attachment
+    )
+    response = FileResponse(
+        found.file.open("rb"),
+        as_attachment=True,
+        filename=found.filename,
+        content_type=found.content_type,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
 # --- A new ticket ---------------------------------------------------------------------
 
 
@@ -580,7 +600,7 @@ def ticket_create(request):
         contact = visible.filter(pk=int(raw)).first()
         if contact is not None:
             initial.update(contact=contact.pk, contact_label=_contact_label(contact))
-    form = TicketForm(posted(request), initial=initial)
+    form = TicketForm(posted(request), request.FILES or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         contact = visible.filter(pk=data["contact"]).first()
@@ -598,6 +618,15 @@ def ticket_create(request):
             )
             if order is None:
                 form.add_error("order", _("This customer has no order of that number."))
+        scans = request.FILES.getlist("scans")[:6]
+        limit = attachment_limit()
+        for scan in scans:
+            if scan.size > limit:
+                form.add_error(
+                    "scans",
+                    _("%(name)s: larger than %(mb)s MB.")
+                    % {"name": scan.name, "mb": f"{limit / 1024 / 1024:g}"},
+                )
         if not form.errors:
             try:
                 ticket = services.ticket_open(
@@ -611,9 +640,12 @@ def ticket_create(request):
                     queue=data["queue"],
                     assignee=data["assignee"],
                     order=order,
+                    attachments=[
+                        (f.name, f.content_type or "", f.read()) for f in scans
+                    ],
                 )
             except ValidationError as exc:
-                add_errors(form, exc)
+                add_errors(form, exc, {"attachments": "scans"})
             else:
                 messages.success(
                     request,
