@@ -127,6 +127,8 @@ def ticket_get(*, user, pk: int) -> Ticket:
             "ret",
             "mailbox",
             "created_by",
+            "sla_policy",
+            "chat",
         ),
         pk=pk,
     )

@@ -31,14 +31,14 @@ from .common import add_errors, posted
 # --- On a ticket ----------------------------------------------------------------------
 
 
-def crisis_context(user, ticket, *, goodwill_form=None) -> dict:
+def crisis_context(user, ticket, *, goodwill_form=None, desk=None) -> dict:
     """The plan's card on a ticket: checklist, deadline, goodwill and its offers."""
     plan = services.crisis_plan_for(ticket)
     offers = selectors.ticket_offers(ticket)
     context = {"plan": plan, "offers": offers, "offer_colors": OFFER_COLORS}
     if plan is None:
         return context
-    desk = ServiceSettings.current()
+    desk = desk or ServiceSettings.current()
     done = selectors.steps_done(ticket)
     steps = [(step, done.get(step.pk)) for step in plan.steps.all()]
     deadline = None

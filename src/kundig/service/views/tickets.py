@@ -218,7 +218,7 @@ def _clock(label, *, start, due, stopped, paused_minutes, breached, counter, now
     return clock
 
 
-def _service_level(ticket) -> dict | None:
+def _service_level(ticket, desk: ServiceSettings | None = None) -> dict | None:
     """The ticket's answer-by and solve-by clocks; None if no service level applies."""
     if ticket.first_response_due_at is None or ticket.resolution_due_at is None:
         return None
@@ -228,7 +228,7 @@ def _service_level(ticket) -> dict | None:
     if policy is not None and not policy.business_hours:
         counter = ALWAYS
     else:
-        counter = ServiceSettings.current().business_hours()
+        counter = (desk or ServiceSettings.current()).business_hours()
     closed = None
     if not ticket.is_open:
         closed = ticket.solved_at or ticket.closed_at or ticket.updated_at
@@ -272,6 +272,13 @@ def _service_level(ticket) -> dict | None:
     return {"policy": policy, "clocks": [answer, solve]}
 
 
+def _has_chat(ticket) -> bool:
+    try:
+        return ticket.chat is not None  # (read with the ticket)
+    except ObjectDoesNotExist:
+        return False
+
+
 def _detail(
     request,
     ticket,
@@ -285,19 +292,20 @@ def _detail(
     status=200,
 ):
     user = request.user
+    desk = ServiceSettings.current()
     entries = list(selectors.ticket_entries(ticket))
     context = {
         "ticket": ticket,
         "entries": entries,
         "colors": STATUS_COLORS,
         "icons": CHANNEL_ICONS,
-        "service_level": _service_level(ticket),
+        "service_level": _service_level(ticket, desk),
         **_mail_links(user, entries),
         **_customer(user, ticket),
-        **crisis_context(user, ticket, goodwill_form=goodwill_form),
+        **crisis_context(user, ticket, goodwill_form=goodwill_form, desk=desk),
         "rating": selectors.ticket_survey(ticket),
         "customer_entries": sum(1 for e in entries if e.kind == EntryKind.CUSTOMER),
-        "is_chat": services.is_chat(ticket),
+        "is_chat": _has_chat(ticket),
     }
     context["may_step_return"] = bool(
         context["customer"] and user.has_role_permission(Permission.WRITE)
