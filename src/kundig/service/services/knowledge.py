@@ -10,13 +10,14 @@ for, and if the model cannot be loaded at all.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 
 import numpy as np
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Count, F, Max, Q
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
@@ -127,23 +128,46 @@ def _published(language: str):
     return Article.objects.filter(language=language, is_published=True)
 
 
+@functools.lru_cache(maxsize=8)
+def _matrix(language: str, version: tuple) -> tuple[list[int], np.ndarray]:
+    """The published articles' ids and vectors of ``language``, kept while
+    ``version`` (their count and latest change) stays the same."""
+    rows = list(
+        _published(language)
+        .exclude(embedding=None)
+        .order_by("pk")
+        .values_list("pk", "embedding")
+    )
+    if not rows:
+        return [], np.zeros((0, embedding.DIMENSIONS), dtype=np.float32)
+    ids = [pk for pk, _vector in rows]
+    matrix = np.vstack([np.frombuffer(bytes(v), dtype=np.float32) for _pk, v in rows])
+    return ids, matrix
+
+
 def _by_meaning(
     question: str, language: str, limit: int
 ) -> list[tuple[Article, float]]:
-    articles = list(_published(language).exclude(embedding=None))
-    if not articles:
+    version = _published(language).aggregate(n=Count("pk"), changed=Max("updated_at"))
+    ids, matrix = _matrix(language, (version["n"], version["changed"]))
+    if not ids:
         return []
     try:
         asked = embedding.embed([question])[0]
     except (ImportError, OSError, ValueError) as exc:
         log.warning("knowledge base: search by words only (%s)", type(exc).__name__)
         return []
-    matrix = np.vstack(
-        [np.frombuffer(bytes(a.embedding), dtype=np.float32) for a in articles]
-    )
-    scores = matrix @ asked
-    ranked = sorted(zip(articles, scores.tolist(), strict=True), key=lambda p: -p[1])
-    return [(a, s) for a, s in ranked if s >= SIMILAR][:limit]
+    scores = (matrix @ asked).tolist()
+    best = sorted(
+        (
+            (pk, score)
+            for pk, score in zip(ids, scores, strict=True)
+            if score >= SIMILAR
+        ),
+        key=lambda pair: -pair[1],
+    )[:limit]
+    articles = Article.objects.defer("embedding").in_bulk([pk for pk, _s in best])
+    return [(articles[pk], score) for pk, score in best if pk in articles]
 
 
 def _by_words(question: str, language: str, limit: int) -> list[Article]:
@@ -153,7 +177,7 @@ def _by_words(question: str, language: str, limit: int) -> list[Article]:
     any_word = Q()
     for word in words:
         any_word |= Q(title__icontains=word) | Q(body__icontains=word)
-    found = list(_published(language).filter(any_word)[:200])
+    found = list(_published(language).defer("embedding").filter(any_word)[:200])
 
     def hits(article: Article) -> int:
         text = f"{article.title} {article.title} {article.body}".lower()

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -41,7 +42,14 @@ def help_index(request):
     )
     categories = (
         ArticleCategory.objects.filter(language=language)
-        .prefetch_related("articles")
+        .prefetch_related(
+            Prefetch(
+                "articles",
+                queryset=Article.objects.only(
+                    "pk", "category_id", "title", "slug", "is_published"
+                ),
+            )
+        )
         .order_by("position", "name")
     )
     with translation.override(language):
