@@ -136,7 +136,12 @@ class Command(BaseCommand):
                 f"{rule}\n"
             )
 
-        code = supervisor.run(until_ready=lambda: _answers(url), on_ready=announce)
+        code = supervisor.run(
+            until_ready=lambda: (
+                _answers(url) and _listens(mailcatcher.DEFAULT_HOST, mail_port)
+            ),
+            on_ready=announce,
+        )
         if code:
             raise CommandError(
                 "A Kundig process stopped unexpectedly; see its output above.",
@@ -207,6 +212,15 @@ def _check_port_free(host: str, port: int) -> None:
                     f"(make demo PORT=8123)."
                 ) from None
             raise CommandError(f"Cannot listen on {host}:{port}: {exc}") from None
+
+
+def _listens(host: str, port: int) -> bool:
+    """Return whether something accepts connections on ``host:port``."""
+    try:
+        with socket.create_connection((host, port), timeout=2):
+            return True
+    except OSError:
+        return False
 
 
 def _answers(url: str) -> bool:
