@@ -17,6 +17,9 @@ class ChatConversation(models.Model):
     # Who started it (a hash of the address), for the per-visitor limit.
     client_hash = models.CharField(max_length=64, db_index=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # When the visitor's chat window last asked for news: an answer to a
+    # visitor who has gone away goes by mail too.
+    last_seen_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"chat {self.pk} ({self.ticket_id})"

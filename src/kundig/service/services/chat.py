@@ -199,7 +199,10 @@ def chat_start(
     )
     token = secrets.token_urlsafe(32)
     conversation = ChatConversation.objects.create(
-        ticket=ticket, token_hash=_hash(token), client_hash=client_hash
+        ticket=ticket,
+        token_hash=_hash(token),
+        client_hash=client_hash,
+        last_seen_at=timezone.now(),
     )
     return conversation, token
 
@@ -242,7 +245,11 @@ def chat_post(*, conversation: ChatConversation, text: str) -> TicketEntry:
 
 def chat_messages(*, conversation: ChatConversation, after: int = 0) -> list[dict]:
     """The chat's messages after the one with id ``after``: only what was
-    written in the chat (never notes, never the customer's mail)."""
+    written in the chat (never notes, never the customer's mail). Asking
+    counts as the visitor being there."""
+    ChatConversation.objects.filter(pk=conversation.pk).update(
+        last_seen_at=timezone.now()
+    )
     entries = (
         conversation.ticket.entries.filter(
             Q(key__startswith="chat:") | Q(key__startswith="write:"),

@@ -10,6 +10,8 @@ reply to the customer's last mail, so their mail program threads it.
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 import uuid
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -374,6 +376,26 @@ def _thread_ticket(inbound) -> Ticket | None:
 # --- Answering ------------------------------------------------------------------------
 
 
+# A visitor whose chat window has not asked for news this long has gone.
+CHAT_AWAY = dt.timedelta(minutes=2)
+
+
+def _mail_if_gone(actor, ticket: Ticket, text: str, key: str) -> None:
+    """The visitor left the chat: the answer goes to their address as well."""
+    chat = ChatConversation.objects.get(ticket_id=ticket.pk)
+    if chat.last_seen_at and chat.last_seen_at > timezone.now() - CHAT_AWAY:
+        return
+    replies.message_write(
+        actor=actor,
+        contact=ticket.contact,
+        subject=f"{one_line(ticket.subject)[:200]} [{ticket.number}]",
+        text=text,
+        key=hashlib.sha256(f"chat-mail:{key}".encode()).hexdigest()[:32],
+        mailbox=ticket.mailbox or ticket.queue.mailbox,
+        origin=_("Ticket %(number)s") % {"number": ticket.number},
+    )
+
+
 def is_chat(ticket: Ticket) -> bool:
     """Whether ``ticket`` is a website chat (answered there, not by mail)."""
     return ChatConversation.objects.filter(ticket_id=ticket.pk).exists()
@@ -418,6 +440,7 @@ def ticket_reply(
                 )  # fmt: skip
         except IntegrityError:  # the same form, sent twice at once
             return TicketEntry.objects.get(key=f"write:{key}")
+        _mail_if_gone(actor, ticket, text, key)
         _answered(actor, ticket, status)
         emit("ticket.replied", ticket, actor=actor, contact_id=ticket.contact_id)
         return entry

@@ -216,3 +216,27 @@ def test_a_strange_after_is_read_as_from_the_start(client, desk):
     answer = api(client, "messages", token=token, after="²")
 
     assert answer.status_code == 200 and len(answer.json()["messages"]) == 1
+
+
+def test_a_visitor_who_left_gets_the_answer_by_mail_too(client, agent, desk, mailbox):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    token = started(client).json()["token"]
+    ticket = Ticket.objects.get()
+    # still there: the answer stays in the chat
+    services.ticket_reply(actor=agent, ticket=ticket, text="Einen Moment.", key="r1")
+    assert not Message.objects.exists()
+    # gone for three minutes: it goes by mail as well, once
+    ChatConversation.objects.update(
+        last_seen_at=timezone.now() - dt.timedelta(minutes=3)
+    )
+    for _ in range(2):
+        services.ticket_reply(actor=agent, ticket=ticket, text="Es ist da!", key="r2")
+
+    mail = Message.objects.get()
+    assert (mail.to_email, mail.text.strip()) == ("max@example.de", "Es ist da!")
+    assert ticket.number in mail.subject
+    read = api(client, "messages", token=token, after="0").json()["messages"]
+    assert [m["text"] for m in read][-1] == "Es ist da!"
