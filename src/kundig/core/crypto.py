@@ -9,6 +9,7 @@ values still decrypt and :func:`rotate` re-encrypts them under the new key.
 from __future__ import annotations
 
 import base64
+import hashlib
 from functools import cache
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
@@ -17,6 +18,16 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
 
 PREFIX = "fernet:"
+
+
+def digest(secret: str) -> str:
+    """SHA-256 hex digest of a secret Kundig only ever compares, never reads back.
+
+    API tokens, magic-link, survey, chat and opt-in tokens and intake keys are
+    long random values, so a plain hash (no salt, no stretching) is the right
+    tool: the database holds the digest, the plain value goes to its owner once.
+    """
+    return hashlib.sha256(secret.encode()).hexdigest()
 
 
 class DecryptionError(Exception):

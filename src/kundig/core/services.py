@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import secrets
 
@@ -16,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from .audit import audit_changes, audit_created
 from .choices import CustomFieldEntity, CustomFieldType, Language, Role, Visibility
+from .crypto import digest
 from .models import ApiToken, CustomFieldDefinition, Tag, Team, User
 
 TOKEN_PREFIX = "kdg"  # noqa: S105 - a label, not a secret
@@ -135,10 +135,6 @@ def user_set_language(*, user: User, language: str) -> User:
 # --- API tokens -----------------------------------------------------------------------
 
 
-def _hash(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
-
-
 def token_create(*, user: User, name: str) -> tuple[ApiToken, str]:
     """Create an API token; return it and the plain token, which is shown only once."""
     name = (name or "").strip()
@@ -150,7 +146,7 @@ def token_create(*, user: User, name: str) -> tuple[ApiToken, str]:
     secret = secrets.token_urlsafe(32)
     plain = f"{TOKEN_PREFIX}_{prefix}_{secret}"
     token = ApiToken.objects.create(
-        user=user, name=name, prefix=prefix, token_hash=_hash(plain)
+        user=user, name=name, prefix=prefix, token_hash=digest(plain)
     )
     return token, plain
 
@@ -165,7 +161,7 @@ def token_authenticate(plain: str) -> User | None:
         .filter(prefix=parts[1], revoked_at__isnull=True)
         .first()
     )
-    if token is None or not hmac.compare_digest(token.token_hash, _hash(plain)):
+    if token is None or not hmac.compare_digest(token.token_hash, digest(plain)):
         return None
     if not token.user.is_active:
         return None

@@ -7,7 +7,6 @@ outbox asks). Both are written in one transaction.
 
 from __future__ import annotations
 
-import hashlib
 import ipaddress
 import logging
 import secrets
@@ -31,6 +30,7 @@ from kundig.contacts.choices import ChangeSource
 from kundig.contacts.services import EmailData, contact_create
 from kundig.core.audit import audit_created
 from kundig.core.choices import Permission
+from kundig.core.crypto import digest
 from kundig.core.events import emit
 from kundig.core.permissions import require
 from kundig.messaging import services as messaging
@@ -75,10 +75,6 @@ def _check_purpose(purpose: str, field: str = "purpose") -> None:
                 % {"purpose": purpose, "purposes": ", ".join(PURPOSE_VALUES)}
             }
         )
-
-
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 # --- The send check for messaging -------------------------------------------------
@@ -318,7 +314,7 @@ def signup_request(
         )
         token = secrets.token_urlsafe(32)
         request = OptInRequest.objects.create(
-            token_hash=_hash(token),
+            token_hash=digest(token),
             contact=contact,
             purpose=purpose,
             email=email,
@@ -371,7 +367,7 @@ def _queue_confirmation(request: OptInRequest, token: str, language: str) -> Non
 def optin_request_for(token: str) -> OptInRequest | None:
     return (
         OptInRequest.objects.select_related("contact", "text")
-        .filter(token_hash=_hash(token or ""))
+        .filter(token_hash=digest(token or ""))
         .first()
     )
 
@@ -382,7 +378,7 @@ def signup_confirm(*, token: str, evidence: Evidence) -> OptInRequest:
         request = (
             OptInRequest.objects.select_for_update()
             .select_related("contact", "text")
-            .filter(token_hash=_hash(token or ""))
+            .filter(token_hash=digest(token or ""))
             .first()
         )
         if request is None:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
-import hashlib
 import html
 import json
 import secrets
@@ -62,10 +61,6 @@ def plain_text(markup: str) -> str:
     words = html.unescape(nh3.clean(markup, tags=set()))
     lines = (" ".join(line.split()) for line in words.splitlines())
     return "\n".join(line for line in lines if line).strip()
-
-
-def key_hash(key: str) -> str:
-    return hashlib.sha256(key.encode()).hexdigest()
 
 
 # --- Sources --------------------------------------------------------------------------
@@ -118,7 +113,7 @@ def source_save(
     new_key = ""
     if source.kind == SourceKind.INTAKE and (key or not source.key_hash):
         new_key = key or secrets.token_urlsafe(32)
-        source.key_hash = key_hash(new_key)
+        source.key_hash = crypto.digest(new_key)
     source.save()
     after = {f: getattr(source, f) for f in SOURCE_FIELDS}
     if creating:
@@ -233,7 +228,7 @@ def intake_source(slug: str, key: str) -> Source | None:
     ).first()
     if source is None or not key:
         return None
-    if not secrets.compare_digest(source.key_hash, key_hash(key)):
+    if not secrets.compare_digest(source.key_hash, crypto.digest(key)):
         return None
     return source
 

@@ -13,7 +13,6 @@ the widget shows them as text.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import secrets
 import uuid
 
@@ -28,6 +27,7 @@ from kundig.commerce import selectors as commerce_selectors
 from kundig.contacts import selectors as contact_selectors
 from kundig.contacts import services as contacts
 from kundig.contacts.choices import ChangeSource
+from kundig.core.crypto import digest
 from kundig.core.text import one_line, strip_control_characters
 
 from .. import selectors
@@ -45,10 +45,6 @@ MESSAGES_PER_MINUTE = 10
 
 class TooMany(Exception):
     """Too many chats or messages from one visitor; try again later."""
-
-
-def _hash(value: str) -> str:
-    return hashlib.sha256(value.encode()).hexdigest()
 
 
 def _message(text: str, errors: dict, field: str = "message") -> str:
@@ -133,7 +129,7 @@ def web_form_send(
     existing = Ticket.objects.filter(source=f"form:{key}").first()
     if existing is not None:
         return existing
-    client_hash = _hash(client)
+    client_hash = digest(client)
     since = timezone.now() - dt.timedelta(hours=1)
     if (
         WebFormEntry.objects.filter(
@@ -174,7 +170,7 @@ def chat_start(
     message = _message(message, errors)
     if errors:
         raise ValidationError(errors)
-    client_hash = _hash(client)
+    client_hash = digest(client)
     since = timezone.now() - dt.timedelta(hours=1)
     if (
         ChatConversation.objects.filter(
@@ -200,7 +196,7 @@ def chat_start(
     token = secrets.token_urlsafe(32)
     conversation = ChatConversation.objects.create(
         ticket=ticket,
-        token_hash=_hash(token),
+        token_hash=digest(token),
         client_hash=client_hash,
         last_seen_at=timezone.now(),
     )
@@ -211,7 +207,7 @@ def chat_get(token: str) -> ChatConversation | None:
     if not token or len(token) > 100:
         return None
     return (
-        ChatConversation.objects.filter(token_hash=_hash(token))
+        ChatConversation.objects.filter(token_hash=digest(token))
         .select_related("ticket")
         .first()
     )

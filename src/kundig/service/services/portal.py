@@ -11,7 +11,6 @@ shows is always read by the signed-in customer's own id.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import secrets
 
 from django.apps import apps
@@ -23,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from kundig.commerce import services as commerce
 from kundig.contacts import selectors as contact_selectors
+from kundig.core.crypto import digest
 from kundig.core.text import one_line
 from kundig.messaging import services as messaging
 from kundig.messaging.models import MessageTemplate
@@ -34,10 +34,6 @@ from .tickets import ticket_open
 LINK_MINUTES = 30
 LINKS_PER_HOUR = 5
 TEMPLATE = "portal-login"
-
-
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 @transaction.atomic
@@ -62,7 +58,7 @@ def portal_link_request(email: str) -> bool:
     token = secrets.token_urlsafe(32)
     link = PortalLink.objects.create(
         contact=contact,
-        token_hash=_hash(token),
+        token_hash=digest(token),
         created_at=now,
         expires_at=now + dt.timedelta(minutes=LINK_MINUTES),
     )
@@ -89,7 +85,9 @@ def portal_link_get(token: str) -> PortalLink | None:
         return None
     return (
         PortalLink.objects.filter(
-            token_hash=_hash(token), used_at__isnull=True, expires_at__gt=timezone.now()
+            token_hash=digest(token),
+            used_at__isnull=True,
+            expires_at__gt=timezone.now(),
         )
         .select_related("contact")
         .first()

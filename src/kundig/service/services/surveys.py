@@ -14,7 +14,6 @@ whoever had the ticket.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import secrets
 
 from django.conf import settings
@@ -26,6 +25,7 @@ from django.utils.translation import gettext as _
 
 from kundig.activity.choices import Direction, Kind
 from kundig.activity.services import timeline_add
+from kundig.core.crypto import digest
 from kundig.core.events import emit, is_historical
 from kundig.core.notifications import notification_create
 from kundig.core.text import strip_control_characters
@@ -46,10 +46,6 @@ LOW_CSAT = 2
 def survey_url(token: str, score: int | None = None) -> str:
     url = settings.BASE_URL + reverse("service:survey", args=[token])
     return url if score is None else f"{url}?score={score}"
-
-
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def _merge(survey: Survey, token: str) -> dict:
@@ -77,7 +73,7 @@ def _survey(
                 contact_id=contact_id,
                 ticket=ticket,
                 key=key,
-                token_hash=_hash(token),
+                token_hash=digest(token),
                 created_at=now,
                 expires_at=now + OPEN_FOR,
             )
@@ -152,7 +148,7 @@ def survey_by_token(token: str) -> Survey | None:
     if not token or len(token) > 64:
         return None
     return (
-        Survey.objects.filter(token_hash=_hash(token))
+        Survey.objects.filter(token_hash=digest(token))
         .select_related("contact", "ticket__assignee", "ticket__queue__team_lead")
         .first()
     )
