@@ -89,9 +89,8 @@ def return_step(request, pk: int):
         try:
             ret = services.return_step(actor=request.user, ret=ret, **form.cleaned_data)
         except ValidationError as exc:
-            for errors in exc.message_dict.values():
-                for error in errors:
-                    messages.error(request, error)
+            for message in exc.messages:
+                messages.error(request, message)
         else:
             messages.success(
                 request,

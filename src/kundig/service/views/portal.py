@@ -176,7 +176,7 @@ def portal_return_sent(request, pk: int):
                 tracking_number=form.cleaned_data["tracking_number"],
             )
         except ValidationError as exc:
-            error = " ".join(m for ms in exc.message_dict.values() for m in ms)
+            error = " ".join(exc.messages)
     if error:
         request.session["portal_error"] = error
     return redirect("service:portal_home")

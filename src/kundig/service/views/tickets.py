@@ -540,9 +540,8 @@ def ticket_merge(request, pk: int):
             )
         into = services.ticket_merge(actor=request.user, ticket=ticket, into=into)
     except ValidationError as exc:
-        for errors in exc.message_dict.values():
-            for error in errors:
-                messages.error(request, error)
+        for message in exc.messages:
+            messages.error(request, message)
         return redirect(ticket)
     messages.success(
         request, _("Merged into ticket %(number)s.") % {"number": into.number}
@@ -563,9 +562,8 @@ def ticket_split(request, pk: int, entry: int):
             )
         new = services.ticket_split(actor=request.user, ticket=ticket, entry=found)
     except ValidationError as exc:
-        for errors in exc.message_dict.values():
-            for error in errors:
-                messages.error(request, error)
+        for message in exc.messages:
+            messages.error(request, message)
         return redirect(ticket)
     messages.success(request, _("Ticket %(number)s is open.") % {"number": new.number})
     return redirect(new)
