@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -232,7 +232,7 @@ def _create_many(mailbox, fresh, known, results) -> None:
         - senders.keys()
         - {""}
     ):
-        _serialise(address)
+        contact_services.email_lock(address)
     ids = bulk.reserve_ids(InboundMessage, len(fresh))
     rows = []
     for pk, (n, item, parsed) in zip(ids, fresh, strict=True):
@@ -363,31 +363,6 @@ def _thread(inbound: InboundMessage, parsed: mailparse.ParsedMail) -> None:
             return
 
 
-def _names(display: str) -> tuple[str, str]:
-    display = one_line(display).strip("\"' ")
-    if not display or "@" in display:
-        return "", ""
-    if "," in display:  # "Weber, Anna"
-        last, _sep, first = display.partition(",")
-        return first.strip()[:100], last.strip()[:100]
-    *first, last = display.split()
-    return " ".join(first)[:100], last[:100]
-
-
-def _serialise(email: str) -> None:
-    """On PostgreSQL, let one transaction at a time create a contact for ``email``.
-
-    The key is the one the shop's buyer matching takes for an address, so a
-    first order and a first mail of the same new person make one contact.
-    """
-    if connection.vendor != "postgresql":
-        return  # SQLite runs one writing transaction at a time anyway
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [f"email:{email}"]
-        )
-
-
 def _contact_for(parsed: mailparse.ParsedMail):
     """The sender's contact, and whether it was created for this mail."""
     if not parsed.from_email or parsed.kind == InboundKind.OWN:
@@ -396,11 +371,11 @@ def _contact_for(parsed: mailparse.ParsedMail):
         # Out-of-office notes and newsletters find their contact, but a
         # stranger's newsletter is no new customer.
         return contact_selectors.contact_by_email(parsed.from_email), False
-    _serialise(parsed.from_email)
+    contact_services.email_lock(parsed.from_email)
     contact = contact_selectors.contact_by_email(parsed.from_email)
     if contact is not None:
         return contact, False
-    first, last = _names(parsed.from_name)
+    first, last = contact_services.names_from_display(parsed.from_name)
     fields = {"lifecycle_stage": "lead", "source": "email", "owner": None, "team": None}
     emails = [contact_services.EmailData(parsed.from_email, is_primary=True)]
     for names in ({"first_name": first, "last_name": last}, {}):

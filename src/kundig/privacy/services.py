@@ -27,7 +27,7 @@ from django.utils.translation import override
 
 from kundig.contacts import selectors as contact_selectors
 from kundig.contacts.choices import ChangeSource
-from kundig.contacts.services import EmailData, contact_create
+from kundig.contacts.services import EmailData, contact_create, email_lock
 from kundig.core.audit import audit_created
 from kundig.core.choices import Permission
 from kundig.core.crypto import digest
@@ -231,6 +231,7 @@ def _status(contact, purpose: str, channel: str) -> str | None:
 
 
 def _contact_for_signup(*, email: str, first_name: str, last_name: str, language):
+    email_lock(email)
     contact = contact_selectors.contact_by_email(email)
     if contact is not None:
         return contact

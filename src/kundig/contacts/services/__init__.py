@@ -15,7 +15,14 @@ from .bulk import (
     contacts_bulk_tag,
 )
 from .companies import company_create, company_delete, company_update
-from .contacts import contact_create, contact_delete, contact_set_stage, contact_update
+from .contacts import (
+    contact_create,
+    contact_delete,
+    contact_set_stage,
+    contact_update,
+    email_lock,
+    names_from_display,
+)
 from .figures import contact_figures_set
 from .inputs import (
     COMPANY_FIELDS,
@@ -76,6 +83,8 @@ __all__ = [
     "contacts_create_many",
     "contacts_set_stage_many",
     "custom_definitions",
+    "email_lock",
+    "names_from_display",
     "person_errors",
 ]
 

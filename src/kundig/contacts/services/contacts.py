@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -14,7 +14,7 @@ from kundig.core.events import emit
 from kundig.core.models import User
 from kundig.core.permissions import require
 from kundig.core.services import tags_get_or_create
-from kundig.core.text import sort_name
+from kundig.core.text import one_line, sort_name
 
 from ..choices import (
     ChangeSource,
@@ -49,6 +49,39 @@ from .records import (
 )
 
 # --- Contacts -------------------------------------------------------------------------
+
+
+def names_from_display(display: str) -> tuple[str, str]:
+    """First and last name from a display name: "Anna Weber" or "Weber, Anna".
+
+    Mail senders, chat visitors and social authors give one name; an
+    address or an empty string gives no names at all.
+    """
+    display = one_line(display).strip("\"' ")
+    if not display or "@" in display:
+        return "", ""
+    if "," in display:  # "Weber, Anna"
+        last, _sep, first = display.partition(",")
+        return first.strip()[:100], last.strip()[:100]
+    *first, last = display.split()
+    return " ".join(first)[:100], last[:100]
+
+
+def email_lock(email: str) -> None:
+    """On PostgreSQL, let one transaction at a time create a contact for ``email``.
+
+    Take it before looking the address up and hold it to the end of the
+    transaction, so two first requests of the same new person (a mail, a
+    chat, a form) make one contact. The key is the one the shop's buyer
+    matching takes for an address, so a first order joins in too.
+    """
+    if connection.vendor != "postgresql":
+        return  # SQLite runs one writing transaction at a time anyway
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
+            [f"email:{email.strip().lower()}"],
+        )
 
 
 def _record_stage_change(

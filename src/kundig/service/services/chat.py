@@ -67,15 +67,16 @@ def chat_suggest(*, question: str, language: str) -> list[dict]:
 @transaction.atomic
 def _contact_for(name: str, email: str, language: str):
     """The contact with ``email``, or a new one with that name."""
+    contacts.email_lock(email)
     contact = contact_selectors.contact_by_email(email)
     if contact is not None:
         return contact
-    first, _sep, last = name.rpartition(" ")
+    first, last = contacts.names_from_display(name)
     return contacts.contact_create(
         actor=None,
         fields={
-            "first_name": first[:100],
-            "last_name": (last or name)[:100],
+            "first_name": first,
+            "last_name": last or name[:100],
             "language": language if language in ("de", "en") else "de",
         },
         emails=[contacts.EmailData(email=email, is_primary=True)],
@@ -161,6 +162,7 @@ def web_form_send(
     return ticket
 
 
+@transaction.atomic
 def chat_start(
     *, name: str, email: str, message: str, language: str, client: str
 ) -> tuple[ChatConversation, str]:

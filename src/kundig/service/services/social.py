@@ -72,10 +72,11 @@ def _contact_for(post):
         if contact is not None:
             return contact
     name = one_line(post.author_name) or one_line(post.author_handle) or _("Unknown")
-    first, _sep, last = name.rpartition(" ")
+    first, last = contacts.names_from_display(name)
     contact = contacts.contact_create(
         actor=None,
-        fields={"first_name": first[:100], "last_name": (last or name)[:100]},
+        # A handle ("@anna@example.social") is no name to split: keep it whole.
+        fields={"first_name": first, "last_name": last or name[:100]},
         tags=["social"],
         source=ChangeSource.SYSTEM,
     )

@@ -10,6 +10,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
+from kundig.contacts import selectors as contact_selectors
 from kundig.messaging.models import Message
 from kundig.service import services
 from kundig.service.models import ChatConversation, Ticket
@@ -240,3 +241,26 @@ def test_a_visitor_who_left_gets_the_answer_by_mail_too(client, agent, desk, mai
     assert ticket.number in mail.subject
     read = api(client, "messages", token=token, after="0").json()["messages"]
     assert [m["text"] for m in read][-1] == "Es ist da!"
+
+
+def test_a_name_written_last_name_first_is_split(client, desk):
+    started(client, name="Weber, Anna Lena", email="anna.lena@example.de")
+
+    contact = Ticket.objects.get().contact
+    assert (contact.first_name, contact.last_name) == ("Anna Lena", "Weber")
+
+
+def test_a_chat_that_fails_halfway_leaves_nothing_behind(desk, monkeypatch):
+    def broken(_nbytes):
+        raise RuntimeError("no token today")
+
+    monkeypatch.setattr("kundig.service.services.chat.secrets.token_urlsafe", broken)
+
+    with pytest.raises(RuntimeError):
+        services.chat_start(
+            name="Max Muster", email="max@example.de", message="Hallo?",
+            language="de", client="203.0.113.9",
+        )  # fmt: skip
+
+    assert not Ticket.objects.exists()
+    assert contact_selectors.contact_by_email("max@example.de") is None
