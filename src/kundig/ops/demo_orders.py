@@ -82,6 +82,7 @@ def load_demo_orders(
     now = timezone.now()
     counts = {"orders": 0, "returns": 0, "revocations": 0, "late": 0}
     number = 10_000
+    buyers_seen = waiting_buyers = 0
     for contact_id, stage in chosen:
         contact = Contact.objects.get(pk=contact_id)
         how_many = (
@@ -91,10 +92,17 @@ def load_demo_orders(
         age = (now - contact.created_at).total_seconds() / 86400 - 1
         if age < 4:
             continue
-        days = sorted(
-            (rng.uniform(2, min(700, age)) for _ in range(how_many)), reverse=True
-        )
-        for days_ago in days:
+        days = [rng.uniform(2, min(700, age)) for _ in range(how_many)]
+        # One buyer in twenty waits for a parcel right now: their latest order
+        # is a week old and its parcel is late, so the demo always has late
+        # parcels (and "Wo bleibt meine Bestellung?" is about one of them).
+        waiting = age > 12 and waiting_buyers * 20 <= buyers_seen
+        if waiting:
+            days[-1] = rng.uniform(6, 10)
+            waiting_buyers += 1
+        buyers_seen += 1
+        late_one = days[-1] if waiting else None
+        for days_ago in sorted(days, reverse=True):
             number += 1
             placed = now - dt.timedelta(days=days_ago, minutes=rng.randint(0, 600))
             picks = rng.sample(PRODUCTS, k=rng.choice([1, 1, 2, 2, 3]))
@@ -130,7 +138,9 @@ def load_demo_orders(
                 ),
             ).order
             counts["orders"] += 1
-            _fulfil(order, shop, rng, placed, days_ago, counts)
+            _fulfil(
+                order, shop, rng, placed, days_ago, counts, late=days_ago == late_one
+            )
     counts["late"] = commerce.shipments_flag_late()
     write(
         f"orders: {counts['orders']} ({counts['returns']} returns, "
@@ -139,14 +149,14 @@ def load_demo_orders(
     return counts
 
 
-def _fulfil(order, shop, rng, placed, days_ago, counts) -> None:
+def _fulfil(order, shop, rng, placed, days_ago, counts, *, late: bool) -> None:
     carrier, url = rng.choice(CARRIERS)
     tracking = f"00340{rng.randint(10**14, 10**15 - 1)}"
     sent = placed + dt.timedelta(days=rng.choice([0.5, 1, 1, 2]))
     promised = (sent + dt.timedelta(days=2)).date()
     if days_ago < 3:
         return  # still being packed
-    late = days_ago < 12 and rng.random() < 0.25
+    late = late or (days_ago < 12 and rng.random() < 0.25)
     delivered = None if late else sent + dt.timedelta(days=rng.choice([1, 2, 2, 3]))
     commerce.shipment_record(
         actor=None,

@@ -11,6 +11,7 @@ from django.db.models import Count, F
 from django.test import Client
 from django.utils import timezone
 
+from kundig.commerce import selectors as commerce_selectors
 from kundig.contacts.selectors import contact_search, contacts_visible_to
 from kundig.core.customfields import convert_value
 from kundig.core.models import AuditEntry, CustomFieldDefinition, Tag, User
@@ -79,6 +80,9 @@ def test_it_creates_what_it_reports(demo):
     orders = apps.get_model("commerce", "Order").objects
     assert orders.count() == demo.counts["orders"] >= 8
     assert orders.values("contact").distinct().count() == 8
+    # one of them waits for a late parcel, for the service desk's demo
+    assert demo.counts["late"] >= 1
+    assert commerce_selectors.late_shipments().count() == demo.counts["late"]
     assert shop.filter(kind="order").count() >= demo.counts["orders"]
 
 

@@ -207,6 +207,23 @@ def test_the_first_start_gives_the_service_desk_some_customer_requests(
             promised_for=timezone.localdate() - dt.timedelta(days=5),
         ),
     )  # fmt: skip
+    # the latest buyer waits for a parcel too: no other demo mail comes from them
+    buyer = commerce.BuyerData(
+        customer_ref="c-waits", email="wartet@example.de", first_name="Wim",
+        last_name="Wartet", street="Hauptstr. 3", postcode="10115", city="Berlin",
+    )  # fmt: skip
+    waits = commerce.order_record(
+        actor=None, source="shop-1",
+        data=order("8200", buyer=buyer,
+                   placed_at=timezone.now() - dt.timedelta(hours=6)),
+    ).order  # fmt: skip
+    commerce.shipment_record(
+        actor=None, source="shop-1", order=waits,
+        data=commerce.ShipmentData(
+            external_id="s-8200", carrier="DHL",
+            promised_for=timezone.localdate() - dt.timedelta(days=8),
+        ),
+    )  # fmt: skip
     commerce.shipments_flag_late()
     DomainEvent.objects.update(dispatched_at=timezone.now())
 
@@ -225,6 +242,7 @@ def test_the_first_start_gives_the_service_desk_some_customer_requests(
         late.contact, late, "late_delivery",
     )  # fmt: skip
     assert (where.queue.team_lead, where.queue.escalation_owner) == (katrin, admin)
+    assert not Ticket.objects.filter(contact=waits.contact).exists()
     # a post to the demo's social intake naming a product opens a ticket
     response = client.post(
         "/hooks/social/demo/",
